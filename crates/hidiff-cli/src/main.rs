@@ -1,1 +1,47 @@
-fn main() {}
+//! `hidiff`: the command-line program of the hidiff workspace.
+
+mod cmd;
+mod config_source;
+mod device;
+
+use clap::{Parser, Subcommand};
+
+/// HI-Diff image deblurring (Chen et al., NeurIPS 2023) in Rust.
+#[derive(Parser, Debug)]
+#[command(name = "hidiff", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the model against golden vectors of the official implementation.
+    Parity(cmd::parity::ParityArgs),
+    /// Parameter counts and FLOPs of a configuration.
+    Info(cmd::info::InfoArgs),
+    /// PSNR/SSIM with the paper's protocols (BasicSR, GoPro/HIDE MATLAB, RealBlur ECC).
+    Metrics(cmd::metrics::MetricsArgs),
+    /// Prepare data: GoPro patches, or the synthetic default data set.
+    Prepare(cmd::prepare::PrepareArgs),
+    /// Latency of inference, its parts and a training step.
+    Bench(cmd::bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Parity(a) => cmd::parity::run(a),
+        Command::Info(a) => cmd::info::run(a),
+        Command::Metrics(a) => cmd::metrics::run(a),
+        Command::Prepare(a) => cmd::prepare::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

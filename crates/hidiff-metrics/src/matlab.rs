@@ -121,8 +121,8 @@ impl VolumeFilter {
         // Channel axis.
         let mut mixed = vec![0.0; v.len()];
         for (o, p) in mixed.chunks_exact_mut(3).zip(v.chunks_exact(3)) {
-            for c in 0..3 {
-                o[c] = self.mix[c][0] * p[0] + self.mix[c][1] * p[1] + self.mix[c][2] * p[2];
+            for (oc, m) in o.iter_mut().zip(&self.mix) {
+                *oc = m[0] * p[0] + m[1] * p[1] + m[2] * p[2];
             }
         }
         // Along rows (x), edge replication.

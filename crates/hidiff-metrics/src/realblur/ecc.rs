@@ -11,11 +11,15 @@
 //! itself) and its operation order where it is known, while dot products and
 //! norms, which OpenCV accumulates with CPU-dependent SIMD lane sums, are
 //! accumulated in float64 in a fixed order (deterministic for any number of
-//! threads).
+//! threads). Trying to emulate OpenCV's float32 lane sums (4, 8 or 16 lanes,
+//! fused or not) did not bring the warps closer to the reference.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
 
 use super::float_image::FloatImage;
+use super::fused::fma_f32;
 use super::lu::{self, Matrix, N};
 use super::smooth::{gaussian_blur_5x5, gradients};
 use super::warp::{nearest_valid_mask, remap_linear, source_positions, Warp};
@@ -38,7 +42,7 @@ pub struct EccOutcome {
 /// Sums gathered in one pass over the template pixels.
 #[derive(Clone, Copy)]
 struct Moments {
-    /// Upper triangle (with diagonal) of `JᵀJ`, indexed `i*N + j`, `j ≥ i`.
+    /// `JᵀJ`, upper triangle with diagonal, indexed `a*N + b` with `b ≥ a`.
     hessian: [f64; N * N],
     /// `Jᵀ·Iz`.
     image_proj: [f64; N],
@@ -59,48 +63,107 @@ impl Moments {
     }
 
     fn add(mut self, o: &Self) -> Self {
-        self.hessian
-            .iter_mut()
-            .zip(&o.hessian)
-            .for_each(|(a, b)| *a += b);
-        self.image_proj
-            .iter_mut()
-            .zip(&o.image_proj)
-            .for_each(|(a, b)| *a += b);
-        self.template_proj
-            .iter_mut()
-            .zip(&o.template_proj)
-            .for_each(|(a, b)| *a += b);
+        self.hessian.iter_mut().zip(&o.hessian).for_each(|(a, b)| *a += b);
+        self.image_proj.iter_mut().zip(&o.image_proj).for_each(|(a, b)| *a += b);
+        self.template_proj.iter_mut().zip(&o.template_proj).for_each(|(a, b)| *a += b);
         self.correlation += o.correlation;
         self
     }
 }
 
-/// The per-pixel Jacobian of the warped image with respect to the 8
-/// homography parameters, `image_jacobian_homo_ECC`.
-///
-/// Parameter order `[h00, h10, h20, h01, h11, h21, h02, h12]`; with
-/// `d = h20·x + h21·y + 1`, `gx = Gx/d`, `gy = Gy/d`,
-/// `t = −(x'·gx + y'·gy)` it is `[gx·x, gy·x, t·x, gx·y, gy·y, t·y, gx, gy]`.
-/// OpenCV builds `d` and `−x'·d` with `addWeighted`, whose AVX2 kernel fuses
-/// the multiply-adds; the rest are separate float32 operations.
-#[derive(Clone, Copy)]
-struct JacobianHomography {
+/// The state of one iteration: everything that lives in template coordinates.
+struct Iterate<'a> {
+    width: usize,
+    /// Current warp, row-major.
     h: [f32; 9],
+    /// Warped input, zero-mean inside the mask (`imageWarped`).
+    image_zm: Vec<f32>,
+    /// Template, zero-mean inside the mask and 0 outside (`templateZM`).
+    template_zm: Vec<f32>,
+    /// Warped gradients.
+    gx: &'a [f32],
+    gy: &'a [f32],
 }
 
-impl JacobianHomography {
-    #[inline]
-    fn at(&self, x: f32, y: f32, gx: f32, gy: f32) -> [f32; N] {
+impl Iterate<'_> {
+    /// The 8 Jacobian images over `rows`, one plane per parameter
+    /// (`image_jacobian_homo_ECC`).
+    ///
+    /// Parameter order `[h00, h10, h20, h01, h11, h21, h02, h12]`; with
+    /// `d = h20·x + h21·y + 1`, `gx = Gx/d`, `gy = Gy/d`,
+    /// `t = −(x'·gx + y'·gy)` the images are
+    /// `[gx·x, gy·x, t·x, gx·y, gy·y, t·y, gx, gy]`. OpenCV builds `d` and
+    /// `−x'·d` with `addWeighted`, whose AVX2 kernel fuses the multiply-adds;
+    /// the rest are separate float32 operations.
+    fn jacobian(&self, rows: Range<usize>) -> [Vec<f32>; N] {
         let h = &self.h;
-        let den = x.mul_add(h[6], y.mul_add(h[7], 1.0));
-        let hat_x = x.mul_add(-h[0], y.mul_add(-h[1], -h[2])) / den;
-        let hat_y = x.mul_add(-h[3], y.mul_add(-h[4], -h[5])) / den;
-        let gxd = gx / den;
-        let gyd = gy / den;
-        let t = hat_x * gxd + hat_y * gyd;
-        [gxd * x, gyd * x, t * x, gxd * y, gyd * y, t * y, gxd, gyd]
+        let n = rows.len() * self.width;
+        let mut jac: [Vec<f32>; N] = std::array::from_fn(|_| Vec::with_capacity(n));
+        for y in rows {
+            let yf = y as f32;
+            let den_y = fma_f32(yf, h[7], 1.0);
+            let hx_y = fma_f32(yf, -h[1], -h[2]);
+            let hy_y = fma_f32(yf, -h[4], -h[5]);
+            for x in 0..self.width {
+                let idx = y * self.width + x;
+                let xf = x as f32;
+                let den = fma_f32(xf, h[6], den_y);
+                let hat_x = fma_f32(xf, -h[0], hx_y) / den;
+                let hat_y = fma_f32(xf, -h[3], hy_y) / den;
+                let gxd = self.gx[idx] / den;
+                let gyd = self.gy[idx] / den;
+                let t = hat_x * gxd + hat_y * gyd;
+                for (plane, v) in jac.iter_mut().zip([gxd * xf, gyd * xf, t * xf, gxd * yf, gyd * yf, t * yf, gxd, gyd]) {
+                    plane.push(v);
+                }
+            }
+        }
+        jac
     }
+
+    /// Hessian, projections and correlation over `rows`.
+    fn moments(&self, rows: Range<usize>) -> Moments {
+        let span = rows.start * self.width..rows.end * self.width;
+        let jac = self.jacobian(rows);
+        let (iz, tz) = (&self.image_zm[span.clone()], &self.template_zm[span]);
+        let mut m = Moments::zero();
+        for a in 0..N {
+            for b in a..N {
+                m.hessian[a * N + b] = dot64(&jac[a], &jac[b]);
+            }
+            m.image_proj[a] = dot64(&jac[a], iz);
+            m.template_proj[a] = dot64(&jac[a], tz);
+        }
+        m.correlation = dot64(tz, iz);
+        m
+    }
+
+    /// `Jᵀ·(λ·Tz − Iz)` over `rows`; the error image is `addWeighted`'s fused
+    /// float32 `Tz·λ − Iz`.
+    fn error_projection(&self, rows: Range<usize>, lambda: f32) -> [f64; N] {
+        let span = rows.start * self.width..rows.end * self.width;
+        let jac = self.jacobian(rows);
+        let error: Vec<f32> = self.template_zm[span.clone()]
+            .iter()
+            .zip(&self.image_zm[span])
+            .map(|(&t, &i)| fma_f32(t, lambda, -i))
+            .collect();
+        std::array::from_fn(|k| dot64(&jac[k], &error))
+    }
+}
+
+/// Float32 dot product accumulated in float64 over four fixed lanes.
+fn dot64(a: &[f32], b: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += f64::from(x[k]) * f64::from(y[k]);
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail
 }
 
 /// `meanStdDev(img, mean, std, mask)`: mean and population standard deviation
@@ -148,14 +211,14 @@ pub fn find_transform_ecc(
         // Warp the input, its gradients and the all-ones mask into template
         // coordinates.
         let positions = source_positions(&map, ws, hs, true);
-        let mut warped = remap_linear(&image, &positions, ws, hs).data;
-        let gx_warped = remap_linear(&grad_x, &positions, ws, hs).data;
-        let gy_warped = remap_linear(&grad_y, &positions, ws, hs).data;
+        let mut image_zm = remap_linear(&image, &positions, ws, hs).data;
+        let gx = remap_linear(&grad_x, &positions, ws, hs).data;
+        let gy = remap_linear(&grad_y, &positions, ws, hs).data;
         let mask = nearest_valid_mask(&map, wd, hd, ws, hs);
 
         // Zero-mean images. `subtract(..., mask)` converts the mean to float32
         // and leaves the warped image untouched outside the mask.
-        let (img_mean, img_std, count) = masked_mean_std(&warped, &mask);
+        let (img_mean, img_std, count) = masked_mean_std(&image_zm, &mask);
         let (tmp_mean, tmp_std, _) = masked_mean_std(&template.data, &mask);
         let (img_mean, tmp_mean) = (img_mean as f32, tmp_mean as f32);
         let template_zm: Vec<f32> = template
@@ -164,7 +227,7 @@ pub fn find_transform_ecc(
             .zip(&mask)
             .map(|(&t, &m)| if m != 0 { t - tmp_mean } else { 0.0 })
             .collect();
-        warped.iter_mut().zip(&mask).for_each(|(v, &m)| {
+        image_zm.iter_mut().zip(&mask).for_each(|(v, &m)| {
             if m != 0 {
                 *v -= img_mean;
             }
@@ -176,62 +239,25 @@ pub fn find_transform_ecc(
         for (o, v) in h.iter_mut().zip(map.iter().flatten()) {
             *o = *v;
         }
-        let jac = JacobianHomography { h };
-        let jacobian_at = |idx: usize| {
-            let (x, y) = ((idx % ws) as f32, (idx / ws) as f32);
-            jac.at(x, y, gx_warped[idx], gy_warped[idx])
+        let state = Iterate {
+            width: ws,
+            h,
+            image_zm,
+            template_zm,
+            gx: &gx,
+            gy: &gy,
         };
 
-        let mode = std::env::var("HIDIFF_ECC_MODE").unwrap_or_default();
-        let mut hessian: Matrix = [[0.0; N]; N];
-        let image_proj: [f32; N];
-        let template_proj: [f32; N];
-        let correlation: f64;
-        let mut jplanes: Vec<Vec<f32>> = Vec::new();
-        if mode.is_empty() {
-        let moments = reduce_rows(ws, hs, Moments::zero, Moments::add, |idx, acc: &mut Moments| {
-            let j = jacobian_at(idx);
-            let (iz, tz) = (f64::from(warped[idx]), f64::from(template_zm[idx]));
-            for a in 0..N {
-                let ja = f64::from(j[a]);
-                for b in a..N {
-                    acc.hessian[a * N + b] += ja * f64::from(j[b]);
-                }
-                acc.image_proj[a] += ja * iz;
-                acc.template_proj[a] += ja * tz;
-            }
-            acc.correlation += tz * iz;
-        });
-        for a in 0..N {
-            for b in a..N {
-                hessian[a][b] = moments.hessian[a * N + b] as f32;
-                hessian[b][a] = hessian[a][b];
-            }
-        }
-        image_proj = moments.image_proj.map(|v| v as f32);
-        template_proj = moments.template_proj.map(|v| v as f32);
-        correlation = moments.correlation;
-        } else {
-            let lanes: usize = mode[1..].parse().unwrap_or(8);
-            let fma = mode.starts_with('f');
-            jplanes = vec![vec![0f32; ws * hs]; N];
-            for idx in 0..ws * hs {
-                let j = jacobian_at(idx);
-                for k in 0..N { jplanes[k][idx] = j[k]; }
-            }
-            for a in 0..N {
-                let na: f64 = jplanes[a].iter().map(|v| f64::from(*v) * f64::from(*v)).sum();
-                hessian[a][a] = na.sqrt().powi(2) as f32;
-                for b in a + 1..N {
-                    hessian[a][b] = dot_rows(&jplanes[a], &jplanes[b], ws, lanes, fma) as f32;
-                    hessian[b][a] = hessian[a][b];
-                }
-            }
-            image_proj = std::array::from_fn(|k| dot_rows(&warped, &jplanes[k], ws, lanes, fma) as f32);
-            template_proj = std::array::from_fn(|k| dot_rows(&template_zm, &jplanes[k], ws, lanes, fma) as f32);
-            correlation = dot_prod_32f(&template_zm, &warped, lanes, fma);
-        }
+        // Hessian (float32) and its float32 LU inverse, projections, ρ.
+        let moments = over_row_chunks(hs, |rows| state.moments(rows))
+            .iter()
+            .fold(Moments::zero(), Moments::add);
+        let hessian: Matrix =
+            std::array::from_fn(|a| std::array::from_fn(|b| moments.hessian[a.min(b) * N + a.max(b)] as f32));
         let hessian_inv = lu::invert(&hessian);
+        let image_proj = moments.image_proj.map(|v| v as f32);
+        let template_proj = moments.template_proj.map(|v| v as f32);
+        let correlation = moments.correlation;
 
         rho = correlation / (img_norm * tmp_norm);
         if rho.is_nan() {
@@ -241,47 +267,26 @@ pub fn find_transform_ecc(
             });
         }
 
+        // λ accounts for the illumination difference.
         let image_proj_hessian = mat_vec(&hessian_inv, &image_proj);
-        let (dn, dd) = if mode.is_empty() { (dot(&image_proj, &image_proj_hessian), dot(&template_proj, &image_proj_hessian)) } else {
-            let lanes: usize = mode[1..].parse().unwrap_or(8);
-            let fma = mode.starts_with('f');
-            (dot_prod_32f(&image_proj, &image_proj_hessian, lanes, fma), dot_prod_32f(&template_proj, &image_proj_hessian, lanes, fma))
-        };
-        let lambda_n = img_norm * img_norm - dn;
-        let lambda_d = correlation - dd;
+        let lambda_n = img_norm * img_norm - dot(&image_proj, &image_proj_hessian);
+        let lambda_d = correlation - dot(&template_proj, &image_proj_hessian);
         if lambda_d <= 0.0 {
             return Err(MetricsError::EccFailed {
                 iteration,
-                reason:
-                    "the correlation would be minimized (OpenCV: \"The algorithm stopped before \
+                reason: "the correlation would be minimized (OpenCV: \"The algorithm stopped before \
                          its convergence\"); the images may be uncorrelated or non-overlapping",
             });
         }
         let lambda = (lambda_n / lambda_d) as f32;
 
-        // error = λ·Tz − Iz (addWeighted, fused on AVX2), projected on J.
-        let error_proj: [f32; N] = if mode.is_empty() { reduce_rows(
-            ws,
-            hs,
-            || [0.0f64; N],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-            |idx, acc: &mut [f64; N]| {
-                let e = f64::from(template_zm[idx].mul_add(lambda, -warped[idx]));
-                let j = jacobian_at(idx);
-                for (a, ja) in acc.iter_mut().zip(j) {
-                    *a += f64::from(ja) * e;
-                }
-            },
-        )
-        .map(|v| v as f32) } else {
-            let lanes: usize = mode[1..].parse().unwrap_or(8);
-            let fma = mode.starts_with('f');
-            let err: Vec<f32> = template_zm.iter().zip(&warped).map(|(t, w)| if fma { t.mul_add(lambda, -w) } else { t * lambda - w }).collect();
-            std::array::from_fn(|k| dot_rows(&err, &jplanes[k], ws, lanes, fma) as f32)
-        };
+        let error_proj = over_row_chunks(hs, |rows| state.error_projection(rows, lambda))
+            .iter()
+            .fold([0.0f64; N], |mut acc, p| {
+                acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+                acc
+            })
+            .map(|v| v as f32);
         let delta = mat_vec(&hessian_inv, &error_proj);
 
         // update_warping_matrix_ECC, parameter order h00 h10 h20 h01 h11 h21 h02 h12.
@@ -297,28 +302,13 @@ pub fn find_transform_ecc(
     Ok(EccOutcome { warp: map, rho })
 }
 
-/// Folds `per_pixel` over all `width × height` pixels in fixed row chunks (in
-/// parallel), then combines the chunk results in order.
-fn reduce_rows<T: Send + Copy>(
-    width: usize,
-    height: usize,
-    zero: impl Fn() -> T + Sync,
-    combine: impl Fn(T, &T) -> T,
-    per_pixel: impl Fn(usize, &mut T) + Sync,
-) -> T {
-    let chunks = height.div_ceil(ROWS_PER_CHUNK);
-    let partial: Vec<T> = (0..chunks)
+/// Evaluates `f` on fixed chunks of `ROWS_PER_CHUNK` rows in parallel and
+/// returns the results in row order.
+fn over_row_chunks<T: Send>(height: usize, f: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    (0..height.div_ceil(ROWS_PER_CHUNK))
         .into_par_iter()
-        .map(|c| {
-            let mut acc = zero();
-            let rows = c * ROWS_PER_CHUNK..((c + 1) * ROWS_PER_CHUNK).min(height);
-            for idx in rows.start * width..rows.end * width {
-                per_pixel(idx, &mut acc);
-            }
-            acc
-        })
-        .collect();
-    partial.iter().fold(zero(), combine)
+        .map(|c| f(c * ROWS_PER_CHUNK..((c + 1) * ROWS_PER_CHUNK).min(height)))
+        .collect()
 }
 
 /// A float32 matrix–vector product accumulated in double (`gemm` for small
@@ -334,64 +324,5 @@ fn mat_vec(m: &Matrix, v: &[f32; N]) -> [f32; N] {
 
 /// `Mat::dot` of two float32 vectors, returned in double.
 fn dot(a: &[f32; N], b: &[f32; N]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(*x) * f64::from(*y))
-        .sum()
-}
-
-fn dot_rows(a: &[f32], b: &[f32], w: usize, lanes: usize, fma: bool) -> f64 {
-    let mut r = 0.0;
-    for (ra, rb) in a.chunks_exact(w).zip(b.chunks_exact(w)) {
-        r += dot_prod_32f(ra, rb, lanes, fma);
-    }
-    r
-}
-
-fn reduce_sum(acc: &[f32]) -> f32 {
-    match acc.len() {
-        8 => {
-            let s: Vec<f32> = (0..4).map(|i| acc[i] + acc[i + 4]).collect();
-            (s[0] + s[2]) + (s[1] + s[3])
-        }
-        4 => (acc[0] + acc[2]) + (acc[1] + acc[3]),
-        16 => {
-            let s: Vec<f32> = (0..8).map(|i| acc[i] + acc[i + 8]).collect();
-            reduce_sum(&s)
-        }
-        _ => acc.iter().sum(),
-    }
-}
-
-fn dot_prod_32f(a: &[f32], b: &[f32], lanes: usize, fma: bool) -> f64 {
-    let len = a.len();
-    let len0 = len - len % lanes;
-    let mut r = 0.0f64;
-    let mut i = 0;
-    while i < len0 {
-        let bs = (len0 - i).min(8192);
-        let mut acc = vec![0f32; lanes];
-        let mut j = 0;
-        while j + lanes <= bs {
-            for k in 0..lanes {
-                let (x, y) = (a[i + j + k], b[i + j + k]);
-                acc[k] = if fma { x.mul_add(y, acc[k]) } else { acc[k] + x * y };
-            }
-            j += lanes;
-        }
-        r += f64::from(reduce_sum(&acc));
-        i += bs;
-    }
-    let (t, tb) = (&a[i..], &b[i..]);
-    let mut res = 0f64;
-    let mut k = 0;
-    while k + 4 <= t.len() {
-        res += f64::from(t[k]) * f64::from(tb[k]) + f64::from(t[k + 1]) * f64::from(tb[k + 1]) + f64::from(t[k + 2]) * f64::from(tb[k + 2]) + f64::from(t[k + 3]) * f64::from(tb[k + 3]);
-        k += 4;
-    }
-    while k < t.len() {
-        res += f64::from(t[k]) * f64::from(tb[k]);
-        k += 1;
-    }
-    r + res
+    a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
 }

@@ -16,6 +16,9 @@ pub type Matrix = [[f32; N]; N];
 
 /// `cv::invert(a, DECOMP_LU)` for a float32 8×8 matrix: returns the inverse,
 /// or the zero matrix when OpenCV would report the matrix singular.
+// The index loops mirror `LUImpl` statement by statement, which keeps the
+// float32 operation order visibly identical to OpenCV's.
+#[allow(clippy::needless_range_loop)]
 pub fn invert(a: &Matrix) -> Matrix {
     let mut a = *a;
     let mut b = [[0.0f32; N]; N];
@@ -65,6 +68,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn inverse_times_matrix_is_identity() {
         let mut a = [[0.0f32; N]; N];
         for (i, row) in a.iter_mut().enumerate() {

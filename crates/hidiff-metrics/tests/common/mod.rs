@@ -12,7 +12,9 @@ use serde_json::Value;
 
 /// `tests/fixtures/`.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
 }
 
 /// One entry of `metrics_cases.json` with its images.
@@ -48,7 +50,9 @@ impl Case {
     /// The stored RealBlur arrays: `aligned` (H×W×3 float32) and the
     /// per-pixel mask (the first of the three identical channels).
     pub fn aligned_and_mask(&self) -> (Vec<f32>, Vec<u8>) {
-        let name = self.json["realblur"]["arrays"].as_str().expect("arrays name");
+        let name = self.json["realblur"]["arrays"]
+            .as_str()
+            .expect("arrays name");
         let bytes = std::fs::read(fixtures().join(name)).expect("fixture readable");
         let st = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");
         let aligned = st.tensor("aligned").expect("aligned tensor");
@@ -73,7 +77,8 @@ impl Case {
 
 /// All cases of `metrics_cases.json`.
 pub fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(fixtures().join("metrics_cases.json")).expect("json readable");
+    let text =
+        std::fs::read_to_string(fixtures().join("metrics_cases.json")).expect("json readable");
     let root: Value = serde_json::from_str(&text).expect("valid json");
     let cases = root["cases"].as_array().expect("cases array").clone();
     assert_eq!(cases.len(), 5, "the golden set has five cases");
@@ -122,14 +127,19 @@ impl Worst {
         let d = (got - expected).abs();
         self.worst = self.worst.max(d);
         if d > self.tolerance || d.is_nan() {
-            self.failures
-                .push(format!("{case}: {} = {got} vs {expected} (|Δ| = {d:e} > {:e})", self.name, self.tolerance));
+            self.failures.push(format!(
+                "{case}: {} = {got} vs {expected} (|Δ| = {d:e} > {:e})",
+                self.name, self.tolerance
+            ));
         }
     }
 
     /// Prints the worst deviation and panics if any value was out of tolerance.
     pub fn finish(self) {
-        eprintln!("{:<45} worst |Δ| = {:.3e} (tolerance {:e})", self.name, self.worst, self.tolerance);
+        eprintln!(
+            "{:<45} worst |Δ| = {:.3e} (tolerance {:e})",
+            self.name, self.worst, self.tolerance
+        );
         assert!(self.failures.is_empty(), "{}", self.failures.join("\n"));
     }
 }

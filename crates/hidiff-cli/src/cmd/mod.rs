@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod info;
+pub mod metrics;
+pub mod parity;
+pub mod prepare;

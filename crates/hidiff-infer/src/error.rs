@@ -1,0 +1,194 @@
+//! The crate's error type: every variant that concerns a file names it, so that a
+//! run over a thousand images says which one was wrong and why.
+
+use std::path::PathBuf;
+
+/// Result alias of the crate.
+pub type Result<T, E = InferError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while deblurring files or running a test set.
+///
+/// Nothing in this crate panics on user input: bad files, bad weights, bad
+/// options and unwritable outputs all end up here.
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    /// An input path does not exist.
+    #[error("input '{}' does not exist", path.display())]
+    MissingInput {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// A file or folder could not be read, listed or written.
+    #[error("{action} '{}': {source}", path.display())]
+    Io {
+        /// What was being done, e.g. `cannot read`.
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file is empty (zero bytes).
+    #[error("'{}' is empty (0 bytes), not an image", path.display())]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// Neither the content nor the extension of a file names an image format.
+    #[error("'{}' is not in an image format this program reads (PNG, JPEG, TIFF, BMP, WebP)", path.display())]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A file is not a decodable image (corrupt, truncated, text, unknown format).
+    #[error("cannot decode '{}' as an image: {source}", path.display())]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        #[source]
+        source: image::ImageError,
+    },
+
+    /// An image decodes to a pixel format this program does not handle.
+    #[error("'{}' has an unsupported pixel format ({format}); use 8- or 16-bit gray, RGB or RGBA, or 32-bit float RGB(A)", path.display())]
+    UnsupportedPixelFormat {
+        /// The file.
+        path: PathBuf,
+        /// The decoded colour type.
+        format: String,
+    },
+
+    /// An image is smaller than the model accepts.
+    #[error("'{}' is {width}×{height} (W×H), too small: the model needs at least {min}×{min} pixels", path.display())]
+    TooSmall {
+        /// The file.
+        path: PathBuf,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+        /// The smallest side accepted.
+        min: u32,
+    },
+
+    /// A folder given as input holds no image file.
+    #[error("folder '{}' contains no image files ({}){}", path.display(), crate::plan::IMAGE_EXTENSIONS.join(", "), if *recursive { "" } else { "; use --recursive to include subfolders" })]
+    NoImages {
+        /// The folder.
+        path: PathBuf,
+        /// Whether subfolders were searched.
+        recursive: bool,
+    },
+
+    /// Two inputs would be written to the same output file.
+    #[error("'{}' and '{}' would both be written to '{}'; deblur them into different --out folders", first.display(), second.display(), output.display())]
+    OutputCollision {
+        /// The first input.
+        first: PathBuf,
+        /// The second input.
+        second: PathBuf,
+        /// Their common output.
+        output: PathBuf,
+    },
+
+    /// An output would replace one of the inputs.
+    #[error("the output '{}' would overwrite the input '{}'; choose another --out folder", output.display(), input.display())]
+    WouldOverwriteInput {
+        /// The input file.
+        input: PathBuf,
+        /// The output path.
+        output: PathBuf,
+    },
+
+    /// Outputs exist already and overwriting was not allowed.
+    #[error("{} output file(s) exist already, e.g. '{}'; pass --overwrite to replace them", count, first.display())]
+    OutputExists {
+        /// The first existing output.
+        first: PathBuf,
+        /// How many exist.
+        count: usize,
+    },
+
+    /// The output folder cannot be created or written to.
+    #[error("cannot write to the output folder '{}': {source}", path.display())]
+    OutputNotWritable {
+        /// The folder.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An image could not be encoded for writing.
+    #[error("cannot encode the output '{}': {source}", path.display())]
+    Encode {
+        /// The output file.
+        path: PathBuf,
+        /// What the encoder said.
+        #[source]
+        source: image::ImageError,
+    },
+
+    /// The weights path does not exist.
+    #[error("weights '{}' do not exist: give an official folder (net_g.pth, net_le_dm.pth, net_d.pth) or a .safetensors checkpoint", path.display())]
+    MissingWeights {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// An official weights folder lacks some of the files the configuration needs.
+    #[error("weights folder '{}' is missing {}: an official HI-Diff folder holds net_g.pth, net_le_dm.pth and net_d.pth", dir.display(), missing.join(", "))]
+    MissingWeightFiles {
+        /// The folder.
+        dir: PathBuf,
+        /// The missing file names.
+        missing: Vec<String>,
+    },
+
+    /// Weights that cannot be loaded into the configured model.
+    #[error("cannot load the weights '{}' with the model configuration '{config}' (pass the matching --config or --preset): {source}", path.display())]
+    Weights {
+        /// The weights file or folder.
+        path: PathBuf,
+        /// Where the configuration came from (`preset gopro`, a file, ...).
+        config: String,
+        /// The model crate's error (it names the file and the mismatching keys).
+        #[source]
+        source: hidiff_model::ModelError,
+    },
+
+    /// An option value is out of range.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+
+    /// Test-set discovery failed (missing folders, unpaired files, ...).
+    #[error(transparent)]
+    Data(#[from] hidiff_data::DataError),
+
+    /// A metric could not be computed.
+    #[error(transparent)]
+    Metrics(#[from] hidiff_metrics::MetricsError),
+
+    /// A report could not be serialised or written.
+    #[error("cannot write the report '{}': {source}", path.display())]
+    Report {
+        /// The JSON file.
+        path: PathBuf,
+        /// The serialisation error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl InferError {
+    /// An [`InferError::Io`] for `path`.
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { action, path: path.into(), source }
+    }
+}

@@ -1,0 +1,89 @@
+//! Loading a model for inference from an official weights folder or one of our
+//! safetensors checkpoints, with errors that say what to do.
+//!
+//! * An official folder must hold every file the configuration needs at test
+//!   time (`net_g.pth`, and `net_le_dm.pth`, `net_d.pth` for a model with a
+//!   diffused prior); they are checked before anything is loaded.
+//! * Our checkpoints carry their configuration ([`embedded_config`]); an
+//!   explicit configuration overrides it, and weights that do not fit the
+//!   configuration are reported with the keys and shapes that differ.
+
+use std::path::Path;
+
+use burn::tensor::backend::Backend;
+use hidiff_model::{checkpoint, HiDiff, ModelConfig, Networks, PriorMode, WeightsPath};
+
+use crate::error::{InferError, Result};
+
+/// The `.pth` files an official folder needs for inference with `cfg`.
+pub fn required_official_files(cfg: &ModelConfig) -> Vec<&'static str> {
+    let has_prior = cfg.transformer.prior_mode != PriorMode::None;
+    let mut files = vec!["net_g.pth"];
+    if has_prior {
+        files.push("net_le_dm.pth");
+        if cfg.diffusion.enabled {
+            files.push("net_d.pth");
+        }
+    }
+    files
+}
+
+/// What `weights` is: a folder of official files or a safetensors file.
+///
+/// # Errors
+/// [`InferError::MissingWeights`] if the path does not exist.
+pub fn detect(weights: &Path) -> Result<WeightsPath> {
+    WeightsPath::detect(weights).map_err(|_| InferError::MissingWeights { path: weights.to_path_buf() })
+}
+
+/// The configuration stored in one of our checkpoints (`None` for official
+/// folders and checkpoints without one).
+///
+/// # Errors
+/// [`InferError::MissingWeights`], or [`InferError::Weights`] if the file is not
+/// a readable checkpoint.
+pub fn embedded_config(weights: &Path) -> Result<Option<ModelConfig>> {
+    let wp = detect(weights)?;
+    checkpoint::embedded_config(&wp).map_err(|source| InferError::Weights {
+        path: weights.to_path_buf(),
+        config: "the checkpoint's own".into(),
+        source,
+    })
+}
+
+/// Checks that an official folder holds every file `cfg` needs.
+///
+/// # Errors
+/// [`InferError::MissingWeightFiles`] listing the missing files.
+pub fn check_official_folder(dir: &Path, cfg: &ModelConfig) -> Result<()> {
+    let missing: Vec<String> =
+        required_official_files(cfg).into_iter().filter(|f| !dir.join(f).is_file()).map(str::to_string).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(InferError::MissingWeightFiles { dir: dir.to_path_buf(), missing })
+    }
+}
+
+/// Builds the inference networks of `cfg` and loads them strictly from `weights`.
+/// `config_name` says where `cfg` came from, for error messages.
+///
+/// # Errors
+/// [`InferError::MissingWeights`], [`InferError::MissingWeightFiles`], or
+/// [`InferError::Weights`] when a file is unreadable or does not fit `cfg`.
+pub fn load_for_inference<B: Backend>(
+    weights: &Path,
+    cfg: &ModelConfig,
+    config_name: &str,
+    device: &B::Device,
+) -> Result<HiDiff<B>> {
+    let wp = detect(weights)?;
+    if let WeightsPath::OfficialDir(dir) = &wp {
+        check_official_folder(dir, cfg)?;
+    }
+    checkpoint::load_model::<B>(cfg, &wp, Networks::Inference, device).map_err(|source| InferError::Weights {
+        path: weights.to_path_buf(),
+        config: config_name.to_string(),
+        source,
+    })
+}

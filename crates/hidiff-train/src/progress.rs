@@ -1,0 +1,113 @@
+//! Progress display: an indicatif bar on a terminal, plain lines in CI logs
+//! (stderr not a TTY), or nothing.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::metrics_log::{TrainRecord, ValRecord};
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProgressMode {
+    /// A bar when stderr is a terminal, plain lines otherwise.
+    #[default]
+    Auto,
+    /// Always plain lines on stderr.
+    Plain,
+    /// Nothing (library use, tests).
+    Quiet,
+}
+
+/// The progress of one training run.
+#[derive(Debug)]
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    plain: bool,
+    label: String,
+    total: u64,
+}
+
+/// `1h02m`, `4m05s`, `12s`.
+pub fn format_duration(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return "?".into();
+    }
+    let s = seconds.max(0.0).round() as u64;
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, sec) => format!("{m}m{sec:02}s"),
+        (h, m, _) => format!("{h}h{m:02}m"),
+    }
+}
+
+impl Progress {
+    /// Starts the display for iterations `start+1..=total`.
+    pub fn new(mode: ProgressMode, label: &str, start: u64, total: u64) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let (bar, plain) = match mode {
+            ProgressMode::Quiet => (None, false),
+            ProgressMode::Plain => (None, true),
+            ProgressMode::Auto if !terminal => (None, true),
+            ProgressMode::Auto => {
+                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+                bar.set_style(
+                    ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
+                        .expect("a valid template"),
+                );
+                bar.set_prefix(label.to_string());
+                bar.set_position(start);
+                bar.enable_steady_tick(Duration::from_millis(500));
+                (Some(bar), false)
+            }
+        };
+        Self { bar, plain, label: label.to_string(), total }
+    }
+
+    /// One iteration done.
+    pub fn tick(&self, iteration: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(iteration);
+        }
+    }
+
+    /// A training log line, with the estimated time left.
+    pub fn train(&self, r: &TrainRecord, eta_s: f64) {
+        let diff = r.l_pix_diff.map(|d| format!(", l_pix_diff {d:.4e}")).unwrap_or_default();
+        let text = format!(
+            "loss {:.4e} (l_pix {:.4e}{diff}) lr {:.3e} | {:.1} img/s | ETA {}",
+            r.loss,
+            r.l_pix,
+            r.lr,
+            r.images_per_s,
+            format_duration(eta_s)
+        );
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
+        } else if self.plain {
+            eprintln!("[{}] iter {}/{} {text}", self.label, r.iter, self.total);
+        }
+    }
+
+    /// A validation result.
+    pub fn val(&self, r: &ValRecord) {
+        self.line(&format!("validation at iter {}: PSNR {:.3} dB, L1 {:.4e} ({} images)", r.iter, r.val_psnr, r.val_l1, r.images));
+    }
+
+    /// Any other message (checkpoint written, data generated, ...).
+    pub fn line(&self, text: &str) {
+        if let Some(bar) = &self.bar {
+            bar.println(format!("[{}] {text}", self.label));
+        } else if self.plain {
+            eprintln!("[{}] {text}", self.label);
+        }
+    }
+
+    /// Ends the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}
