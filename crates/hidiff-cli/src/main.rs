@@ -24,6 +24,12 @@ enum Command {
     Metrics(cmd::metrics::MetricsArgs),
     /// Prepare data: GoPro patches, or the synthetic default data set.
     Prepare(cmd::prepare::PrepareArgs),
+    /// Train stage 1 or stage 2 from an experiment file (resumable).
+    Train(cmd::train::TrainArgs),
+    /// Deblur images (files or folders) with official or hidiff weights.
+    Deblur(cmd::deblur::DeblurArgs),
+    /// Run a benchmark test set and score it with the paper's protocol.
+    Test(cmd::test::TestArgs),
     /// Latency of inference, its parts and a training step.
     Bench(cmd::bench::BenchArgs),
 }
@@ -35,6 +41,9 @@ fn main() -> std::process::ExitCode {
         Command::Info(a) => cmd::info::run(a),
         Command::Metrics(a) => cmd::metrics::run(a),
         Command::Prepare(a) => cmd::prepare::run(a),
+        Command::Train(a) => cmd::train::run(a),
+        Command::Deblur(a) => cmd::deblur::run(a),
+        Command::Test(a) => cmd::test::run(a),
         Command::Bench(a) => cmd::bench::run(a),
     };
     match result {

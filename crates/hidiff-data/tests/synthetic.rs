@@ -101,3 +101,14 @@ fn invalid_configurations_are_rejected() {
     let text = r#"{"seed": 1, "trian": 5}"#;
     assert!(serde_json::from_str::<SyntheticConfig>(text).is_err(), "unknown fields are rejected");
 }
+
+#[test]
+fn embedded_photographs_decode_and_both_pools_have_some() {
+    use hidiff_data::synthetic::photos::{decoded_photo, photo_sizes, PhotoPool, PHOTOS};
+    for (i, photo) in PHOTOS.iter().enumerate() {
+        assert_eq!(decoded_photo(i).dimensions(), photo_sizes()[i], "{}", photo.name);
+        assert!(photo_sizes()[i].0.min(photo_sizes()[i].1) >= 300, "{}", photo.name);
+    }
+    assert!(PHOTOS.iter().filter(|p| p.pool == PhotoPool::Train).count() >= 6);
+    assert!(PHOTOS.iter().filter(|p| p.pool == PhotoPool::Test).count() >= 2);
+}

@@ -78,6 +78,7 @@ pub fn self_ensemble<B: Backend>(x: Tensor<B, 4>, mut f: impl FnMut(Tensor<B, 4>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly by design
 mod tests {
     use super::*;
     use burn::backend::Flex;

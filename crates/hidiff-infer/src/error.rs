@@ -8,6 +8,10 @@ pub type Result<T, E = InferError> = std::result::Result<T, E>;
 
 /// Everything that can go wrong while deblurring files or running a test set.
 ///
+/// The messages follow the `std::error::Error` convention: a variant with a cause
+/// does not repeat it in its own message but returns it from `source()`; use
+/// [`InferError::chain`] (or anyhow's `{:#}`) for the full text.
+///
 /// Nothing in this crate panics on user input: bad files, bad weights, bad
 /// options and unwritable outputs all end up here.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +24,7 @@ pub enum InferError {
     },
 
     /// A file or folder could not be read, listed or written.
-    #[error("{action} '{}': {source}", path.display())]
+    #[error("{action} '{}'", path.display())]
     Io {
         /// What was being done, e.g. `cannot read`.
         action: &'static str,
@@ -46,13 +50,13 @@ pub enum InferError {
     },
 
     /// A file is not a decodable image (corrupt, truncated, text, unknown format).
-    #[error("cannot decode '{}' as an image: {source}", path.display())]
+    #[error("cannot decode '{}' as an image: {reason}", path.display())]
     Decode {
         /// The file.
         path: PathBuf,
-        /// What the decoder said.
-        #[source]
-        source: image::ImageError,
+        /// What the decoder said (shown in the message, not as a separate cause:
+        /// the `image` crate's messages already include their own causes).
+        reason: Box<image::ImageError>,
     },
 
     /// An image decodes to a pixel format this program does not handle.
@@ -65,7 +69,7 @@ pub enum InferError {
     },
 
     /// An image is smaller than the model accepts.
-    #[error("'{}' is {width}×{height} (W×H), too small: the model needs at least {min}×{min} pixels", path.display())]
+    #[error("'{}' is {width}×{height} (W×H), too small: {needed_by} needs at least {min}×{min} pixels", path.display())]
     TooSmall {
         /// The file.
         path: PathBuf,
@@ -75,6 +79,8 @@ pub enum InferError {
         height: u32,
         /// The smallest side accepted.
         min: u32,
+        /// What needs the size (`the model`, `SSIM`).
+        needed_by: &'static str,
     },
 
     /// A folder given as input holds no image file.
@@ -116,7 +122,7 @@ pub enum InferError {
     },
 
     /// The output folder cannot be created or written to.
-    #[error("cannot write to the output folder '{}': {source}", path.display())]
+    #[error("cannot write to the output folder '{}'", path.display())]
     OutputNotWritable {
         /// The folder.
         path: PathBuf,
@@ -126,13 +132,12 @@ pub enum InferError {
     },
 
     /// An image could not be encoded for writing.
-    #[error("cannot encode the output '{}': {source}", path.display())]
+    #[error("cannot encode the output '{}': {reason}", path.display())]
     Encode {
         /// The output file.
         path: PathBuf,
-        /// What the encoder said.
-        #[source]
-        source: image::ImageError,
+        /// What the encoder said (in the message, as for [`InferError::Decode`]).
+        reason: Box<image::ImageError>,
     },
 
     /// The weights path does not exist.
@@ -152,7 +157,7 @@ pub enum InferError {
     },
 
     /// Weights that cannot be loaded into the configured model.
-    #[error("cannot load the weights '{}' with the model configuration '{config}' (pass the matching --config or --preset): {source}", path.display())]
+    #[error("cannot load the weights '{}' with the model configuration '{config}' (pass the matching --config or --preset)", path.display())]
     Weights {
         /// The weights file or folder.
         path: PathBuf,
@@ -160,7 +165,7 @@ pub enum InferError {
         config: String,
         /// The model crate's error (it names the file and the mismatching keys).
         #[source]
-        source: hidiff_model::ModelError,
+        source: Box<hidiff_model::ModelError>,
     },
 
     /// An option value is out of range.
@@ -169,14 +174,20 @@ pub enum InferError {
 
     /// Test-set discovery failed (missing folders, unpaired files, ...).
     #[error(transparent)]
-    Data(#[from] hidiff_data::DataError),
+    Data(Box<hidiff_data::DataError>),
 
-    /// A metric could not be computed.
-    #[error(transparent)]
-    Metrics(#[from] hidiff_metrics::MetricsError),
+    /// A metric failed on one image of a test set.
+    #[error("cannot score '{}'", path.display())]
+    Score {
+        /// The blurry input of the pair.
+        path: PathBuf,
+        /// The metric's error.
+        #[source]
+        source: Box<hidiff_metrics::MetricsError>,
+    },
 
     /// A report could not be serialised or written.
-    #[error("cannot write the report '{}': {source}", path.display())]
+    #[error("cannot write the report '{}'", path.display())]
     Report {
         /// The JSON file.
         path: PathBuf,
@@ -186,7 +197,25 @@ pub enum InferError {
     },
 }
 
+impl From<hidiff_data::DataError> for InferError {
+    fn from(e: hidiff_data::DataError) -> Self {
+        Self::Data(Box::new(e))
+    }
+}
+
 impl InferError {
+    /// The message followed by its causes, `": "`-separated.
+    pub fn chain(&self) -> String {
+        let mut s = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            cause = c.source();
+        }
+        s
+    }
+
     /// An [`InferError::Io`] for `path`.
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io { action, path: path.into(), source }

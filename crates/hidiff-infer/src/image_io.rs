@@ -136,7 +136,7 @@ pub fn read_image(path: &Path) -> Result<InputImage> {
     };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.no_limits();
-    let decoded = reader.decode().map_err(|source| InferError::Decode { path: path.to_path_buf(), source })?;
+    let decoded = reader.decode().map_err(|reason| InferError::Decode { path: path.to_path_buf(), reason: Box::new(reason) })?;
     InputImage::from_dynamic(decoded, path, Some(format))
 }
 
@@ -212,38 +212,37 @@ impl InputImage {
         let unit = |v: f32| if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
         let PixelFormat { channels, depth } = self.pixel_format;
         let alpha = self.alpha.as_ref();
-        let buffer = |data, ch| ImageBufferData { w, h, data, ch };
         match (channels, depth, alpha) {
             (Channels::Gray, SampleDepth::U8, _) => {
-                DynamicImage::ImageLuma8(buffer((0..n).map(|i| to_u8(gray(i))).collect(), 1).into_image::<Luma<u8>>())
+                DynamicImage::ImageLuma8(image_of::<Luma<u8>>(w, h, (0..n).map(|i| to_u8(gray(i))).collect()))
             }
             (Channels::GrayAlpha, SampleDepth::U8, Some(Alpha::U8(a))) => DynamicImage::ImageLumaA8(
-                buffer((0..n).flat_map(|i| [to_u8(gray(i)), a[i]]).collect(), 2).into_image::<LumaA<u8>>(),
+                image_of::<LumaA<u8>>(w, h, (0..n).flat_map(|i| [to_u8(gray(i)), a[i]]).collect()),
             ),
             (Channels::Rgb, SampleDepth::U8, _) => DynamicImage::ImageRgb8(
-                buffer((0..n).flat_map(|i| colour(i).map(to_u8)).collect(), 3).into_image::<Rgb<u8>>(),
+                image_of::<Rgb<u8>>(w, h, (0..n).flat_map(|i| colour(i).map(to_u8)).collect()),
             ),
             (Channels::Rgba, SampleDepth::U8, Some(Alpha::U8(a))) => DynamicImage::ImageRgba8(
-                buffer((0..n).flat_map(|i| with_alpha(colour(i).map(to_u8), a[i])).collect(), 4).into_image::<Rgba<u8>>(),
+                image_of::<Rgba<u8>>(w, h, (0..n).flat_map(|i| with_alpha(colour(i).map(to_u8), a[i])).collect()),
             ),
             (Channels::Gray, SampleDepth::U16, _) => {
-                DynamicImage::ImageLuma16(buffer((0..n).map(|i| to_u16(gray(i))).collect(), 1).into_image::<Luma<u16>>())
+                DynamicImage::ImageLuma16(image_of::<Luma<u16>>(w, h, (0..n).map(|i| to_u16(gray(i))).collect()))
             }
             (Channels::GrayAlpha, SampleDepth::U16, Some(Alpha::U16(a))) => DynamicImage::ImageLumaA16(
-                buffer((0..n).flat_map(|i| [to_u16(gray(i)), a[i]]).collect(), 2).into_image::<LumaA<u16>>(),
+                image_of::<LumaA<u16>>(w, h, (0..n).flat_map(|i| [to_u16(gray(i)), a[i]]).collect()),
             ),
             (Channels::Rgb, SampleDepth::U16, _) => DynamicImage::ImageRgb16(
-                buffer((0..n).flat_map(|i| colour(i).map(to_u16)).collect(), 3).into_image::<Rgb<u16>>(),
+                image_of::<Rgb<u16>>(w, h, (0..n).flat_map(|i| colour(i).map(to_u16)).collect()),
             ),
             (Channels::Rgba, SampleDepth::U16, Some(Alpha::U16(a))) => DynamicImage::ImageRgba16(
-                buffer((0..n).flat_map(|i| with_alpha(colour(i).map(to_u16), a[i])).collect(), 4).into_image::<Rgba<u16>>(),
+                image_of::<Rgba<u16>>(w, h, (0..n).flat_map(|i| with_alpha(colour(i).map(to_u16), a[i])).collect()),
             ),
             (Channels::Rgba, SampleDepth::F32, Some(Alpha::F32(a))) => DynamicImage::ImageRgba32F(
-                buffer((0..n).flat_map(|i| with_alpha(colour(i).map(unit), a[i])).collect(), 4).into_image::<Rgba<f32>>(),
+                image_of::<Rgba<f32>>(w, h, (0..n).flat_map(|i| with_alpha(colour(i).map(unit), a[i])).collect()),
             ),
             // Float RGB, and float gray (which `image` never decodes to) as RGB.
             _ => DynamicImage::ImageRgb32F(
-                buffer((0..n).flat_map(|i| colour(i).map(unit)).collect(), 3).into_image::<Rgb<f32>>(),
+                image_of::<Rgb<f32>>(w, h, (0..n).flat_map(|i| colour(i).map(unit)).collect()),
             ),
         }
     }
@@ -263,19 +262,9 @@ fn with_alpha<T: Copy>(c: [T; 3], a: T) -> [T; 4] {
     [c[0], c[1], c[2], a]
 }
 
-/// An interleaved buffer on its way into an `ImageBuffer`.
-struct ImageBufferData<T> {
-    w: u32,
-    h: u32,
-    data: Vec<T>,
-    ch: usize,
-}
-
-impl<T: image::Primitive> ImageBufferData<T> {
-    fn into_image<P: image::Pixel<Subpixel = T>>(self) -> ImageBuffer<P, Vec<T>> {
-        debug_assert_eq!(usize::from(P::CHANNEL_COUNT), self.ch);
-        ImageBuffer::from_raw(self.w, self.h, self.data).expect("buffer length is w * h * channels by construction")
-    }
+/// An `ImageBuffer` of `w × h` pixels from interleaved samples.
+fn image_of<P: image::Pixel>(w: u32, h: u32, data: Vec<P::Subpixel>) -> ImageBuffer<P, Vec<P::Subpixel>> {
+    ImageBuffer::from_raw(w, h, data).expect("buffer length is w * h * channels by construction")
 }
 
 /// The format an output file is written in: from its extension, else the
@@ -297,7 +286,7 @@ pub fn encode(img: &DynamicImage, format: ImageFormat, path: &Path) -> Result<Ve
         ImageFormat::Jpeg => img.write_with_encoder(JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)),
         other => img.write_to(&mut out, other),
     };
-    result.map_err(|source| InferError::Encode { path: path.to_path_buf(), source })?;
+    result.map_err(|reason| InferError::Encode { path: path.to_path_buf(), reason: Box::new(reason) })?;
     Ok(out.into_inner())
 }
 
@@ -316,6 +305,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly by design
 mod tests {
     use super::*;
 

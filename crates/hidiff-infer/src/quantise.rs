@@ -25,6 +25,7 @@ pub fn from_u16(v: u16) -> f32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly by design
 mod tests {
     use super::*;
 

@@ -30,6 +30,10 @@ use crate::error::{InferError, Result};
 use crate::progress::Progress;
 use crate::quantise::to_u8;
 
+/// The smallest image side the metrics accept: BasicSR's SSIM needs one whole
+/// 11×11 window (and RealBlur's SSIM crops 5 pixels on every side).
+pub const MIN_SCORED_SIDE: u32 = 11;
+
 /// A resolved test set.
 #[derive(Clone, Debug)]
 pub struct TestSet {
@@ -162,7 +166,11 @@ pub fn run_test<B: Backend>(
         }
     }
     for pair in &set.pairs.pairs {
-        deblurrer.check_size(&pair.lq, pair.lq_size.0, pair.lq_size.1)?;
+        let (w, h) = pair.lq_size;
+        deblurrer.check_size(&pair.lq, w, h)?;
+        if w < MIN_SCORED_SIDE || h < MIN_SCORED_SIDE {
+            return Err(InferError::TooSmall { path: pair.lq.clone(), width: w, height: h, min: MIN_SCORED_SIDE, needed_by: "SSIM" });
+        }
     }
     crate::plan::prepare_output_dir(&vis)?;
     let pixels: u64 = set.pairs.pairs.iter().map(|p| u64::from(p.lq_size.0) * u64::from(p.lq_size.1)).sum();
@@ -180,9 +188,10 @@ pub fn run_test<B: Backend>(
         let output = vis.join(format!("{}.png", pair.stem()));
         let rgb = RgbImage::from_raw(w, h, raw.clone()).expect("w * h * 3 bytes by construction");
         write_png(&rgb, &output)?;
-        let pred = RgbImageU8::from_raw(w as usize, h as usize, raw)?;
-        let gt = RgbImageU8::from_raw(w as usize, h as usize, eval.gt.into_raw())?;
-        let basicsr = evaluate_pair(Protocol::BasicSr, &gt, &pred)?;
+        let score = |source| InferError::Score { path: pair.lq.clone(), source: Box::new(source) };
+        let pred = RgbImageU8::from_raw(w as usize, h as usize, raw).map_err(score)?;
+        let gt = RgbImageU8::from_raw(w as usize, h as usize, eval.gt.into_raw()).map_err(score)?;
+        let basicsr = evaluate_pair(Protocol::BasicSr, &gt, &pred).map_err(score)?;
         let (paper, error) = match evaluate_pair(set.protocol, &gt, &pred) {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e.to_string())),

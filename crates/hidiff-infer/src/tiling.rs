@@ -41,7 +41,7 @@ impl TileSpec {
     /// below `4 × window`, or if `overlap` exceeds half a tile.
     pub fn validate(&self, window: usize) -> Result<()> {
         let min = 4 * window;
-        if self.size % window != 0 || self.size < min {
+        if !self.size.is_multiple_of(window) || self.size < min {
             return Err(InferError::InvalidOption(format!(
                 "--tile {} must be a multiple of {window} (the model's window) and at least {min}",
                 self.size
@@ -228,6 +228,7 @@ impl Blender {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly by design
 mod tests {
     use super::*;
 

@@ -47,7 +47,7 @@ pub fn embedded_config(weights: &Path) -> Result<Option<ModelConfig>> {
     checkpoint::embedded_config(&wp).map_err(|source| InferError::Weights {
         path: weights.to_path_buf(),
         config: "the checkpoint's own".into(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -84,6 +84,6 @@ pub fn load_for_inference<B: Backend>(
     checkpoint::load_model::<B>(cfg, &wp, Networks::Inference, device).map_err(|source| InferError::Weights {
         path: weights.to_path_buf(),
         config: config_name.to_string(),
-        source,
+        source: Box::new(source),
     })
 }

@@ -143,7 +143,7 @@ impl Prefetcher {
         match self.rx.recv() {
             Ok((j, batch)) => {
                 assert_eq!(i, j, "batches are consumed in order");
-                batch.map_err(|source| TrainError::TrainData { iteration: i, source })
+                batch.map_err(|source| TrainError::TrainData { iteration: i, source: Box::new(source) })
             }
             Err(_) => Err(TrainError::Unsupported(format!("the data thread stopped before iteration {i}"))),
         }

@@ -25,14 +25,14 @@ pub enum TrainError {
         path: PathBuf,
         /// What the model crate said.
         #[source]
-        source: ModelError,
+        source: Box<ModelError>,
     },
     /// Weights, the stage-1 initialisation or an exported model.
     #[error(transparent)]
-    Model(#[from] ModelError),
+    Model(Box<ModelError>),
     /// Training or validation data that cannot be found or read (the error names the file).
     #[error("data: {0}")]
-    Data(#[from] DataError),
+    Data(Box<DataError>),
     /// Training data that failed while training: the iteration and the file.
     #[error("training data at iteration {iteration}: {source}")]
     TrainData {
@@ -40,7 +40,7 @@ pub enum TrainError {
         iteration: u64,
         /// The data error, naming the file.
         #[source]
-        source: DataError,
+        source: Box<DataError>,
     },
     /// A filesystem operation on the run folder.
     #[error("{action} {}: {source}", .path.display())]
@@ -77,7 +77,7 @@ pub enum TrainError {
     },
     /// A metric could not be computed (e.g. output and target of different sizes).
     #[error("validation metric: {0}")]
-    Metric(#[from] hidiff_metrics::MetricsError),
+    Metric(Box<hidiff_metrics::MetricsError>),
     /// The loss became NaN or infinite.
     #[error("training diverged at iteration {iteration}: loss = {loss}")]
     NonFinite {
@@ -89,6 +89,24 @@ pub enum TrainError {
     /// A request the training loop cannot serve (e.g. an unsupported device list).
     #[error("{0}")]
     Unsupported(String),
+}
+
+impl From<ModelError> for TrainError {
+    fn from(e: ModelError) -> Self {
+        Self::Model(Box::new(e))
+    }
+}
+
+impl From<DataError> for TrainError {
+    fn from(e: DataError) -> Self {
+        Self::Data(Box::new(e))
+    }
+}
+
+impl From<hidiff_metrics::MetricsError> for TrainError {
+    fn from(e: hidiff_metrics::MetricsError) -> Self {
+        Self::Metric(Box::new(e))
+    }
 }
 
 impl TrainError {

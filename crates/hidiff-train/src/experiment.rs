@@ -25,7 +25,7 @@
 //! dataroot_lq = "GoPro/crop/val/input_crops"
 //! [train]
 //! total_iter = 300000
-//! [train.optim_g]
+//! [train.optim_total]
 //! type = "AdamW"
 //! lr = 2e-4
 //! ...
@@ -210,7 +210,7 @@ pub struct TrainOptions {
     #[serde(default = "default_warmup")]
     pub warmup_iter: i64,
     /// The optimiser of all trained networks.
-    pub optim_g: OptimOptions,
+    pub optim_total: OptimOptions,
     /// The learning-rate schedule.
     pub scheduler: SchedulerOptions,
     /// Global-norm gradient clipping (the official code always clips).
@@ -234,7 +234,7 @@ pub enum OptimizerKind {
     AdamW,
 }
 
-/// `[train.optim_g]`. burn's AdamW defaults differ from torch's; every value is explicit here.
+/// `[train.optim_total]`. burn's AdamW defaults differ from torch's; every value is explicit here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptimOptions {
@@ -438,9 +438,14 @@ impl ExperimentFile {
         if t.warmup_iter >= 0 {
             return Err(format!("train.warmup_iter = {}: only -1 (no warm-up, as in the paper) is supported", t.warmup_iter));
         }
-        let o = &t.optim_g;
-        if !(o.lr > 0.0) || o.weight_decay < 0.0 || !(o.eps > 0.0) || o.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
-            return Err("train.optim_g: lr and eps must be positive, weight_decay >= 0, betas in [0, 1)".into());
+        let o = &t.optim_total;
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        let valid = positive(o.lr)
+            && (o.weight_decay == 0.0 || positive(o.weight_decay))
+            && positive(o.eps)
+            && o.betas.iter().all(|b| (0.0..1.0).contains(b));
+        if !valid {
+            return Err("train.optim_total: lr and eps must be positive, weight_decay >= 0, betas in [0, 1)".into());
         }
         let s = &t.scheduler;
         if s.periods.is_empty() || s.periods.len() != s.restart_weights.len() || s.periods.len() != s.eta_mins.len() {
@@ -449,7 +454,7 @@ impl ExperimentFile {
         if s.periods.contains(&0) {
             return Err("train.scheduler.periods must be positive".into());
         }
-        if t.use_grad_clip && !(t.grad_clip_max_norm > 0.0) {
+        if t.use_grad_clip && !(t.grad_clip_max_norm.is_finite() && t.grad_clip_max_norm > 0.0) {
             return Err("train.grad_clip_max_norm must be positive".into());
         }
         if self.val.val_freq == 0 || self.logger.print_freq == 0 || self.logger.save_checkpoint_freq == 0 {
@@ -481,7 +486,7 @@ impl ExperimentFile {
 /// The model configuration: a preset or file, with `[model.overrides]` merged over
 /// it section by section, then validated by the model crate.
 fn resolve_model(section: &ModelSection, source: &Path) -> Result<ModelConfig> {
-    let err = |e| TrainError::ModelConfig { path: source.to_path_buf(), source: e };
+    let err = |e| TrainError::ModelConfig { path: source.to_path_buf(), source: Box::new(e) };
     let base = match (&section.preset, &section.config) {
         (Some(name), _) => ModelConfig::preset(name).ok_or_else(|| TrainError::Experiment {
             path: source.to_path_buf(),

@@ -54,7 +54,7 @@ pub fn average_gradients<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, m
 
 fn split<B: burn::tensor::backend::Backend, const D: usize>(t: Tensor<B, D>, parts: usize) -> Vec<Tensor<B, D>> {
     let n = t.dims()[0];
-    assert!(n % parts == 0, "a batch of {n} does not split over {parts} devices");
+    assert!(n.is_multiple_of(parts), "a batch of {n} does not split over {parts} devices");
     t.split(n / parts, 0)
 }
 
@@ -109,4 +109,12 @@ where
         l_pix_diff: items[0].l_pix_diff.is_some().then(|| mean(items.iter().filter_map(|i| i.l_pix_diff.clone()).collect())),
     };
     TrainOutput { grads: average_gradients::<B, M>(model, grads), item }
+}
+
+/// The devices `indices` of the same kind as `first` (e.g. `cuda:0` → `cuda:N`),
+/// built through burn's device ids.
+pub fn devices_like<B: burn::tensor::backend::Backend>(first: &B::Device, indices: &[u16]) -> Vec<B::Device> {
+    use burn::tensor::backend::{Device, DeviceId};
+    let kind = first.to_id().type_id;
+    indices.iter().map(|&index_id| <B::Device as Device>::from_id(DeviceId { type_id: kind, index_id })).collect()
 }

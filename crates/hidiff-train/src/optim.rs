@@ -18,7 +18,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::experiment::{OptimOptions, OptimizerKind};
 
-/// The AdamW configuration of `[train.optim_g]` (learning rate excluded: it comes
+/// The AdamW configuration of `[train.optim_total]` (learning rate excluded: it comes
 /// from the schedule at every step).
 pub fn adamw_config(o: &OptimOptions) -> AdamWConfig {
     match o.kind {
@@ -90,7 +90,7 @@ pub fn clip_global_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
 }
 
 /// Collects `(path, value)` of parameters and of their gradients.
-struct Named<'a, B: AutodiffBackend> {
+struct Named<'a> {
     grads: Option<&'a GradientsParams>,
     pytorch_layout: bool,
     path: Vec<String>,
@@ -98,7 +98,7 @@ struct Named<'a, B: AutodiffBackend> {
     out: Vec<(String, TensorData)>,
 }
 
-impl<B: AutodiffBackend> ModuleVisitor<B> for Named<'_, B> {
+impl<B: AutodiffBackend> ModuleVisitor<B> for Named<'_> {
     fn enter_module(&mut self, name: &str, container_type: &str) {
         self.path.push(name.to_string());
         self.containers.push(container_type.to_string());
@@ -132,14 +132,14 @@ pub fn named_gradients<B: AutodiffBackend, M: AutodiffModule<B>>(
     grads: &GradientsParams,
     pytorch_layout: bool,
 ) -> Vec<(String, TensorData)> {
-    let mut v = Named::<B> { grads: Some(grads), pytorch_layout, path: vec![], containers: vec![], out: vec![] };
+    let mut v = Named { grads: Some(grads), pytorch_layout, path: vec![], containers: vec![], out: vec![] };
     module.visit(&mut v);
     v.out
 }
 
 /// Every float parameter of `module` by path (burn layout unless `pytorch_layout`).
 pub fn named_parameters<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, pytorch_layout: bool) -> Vec<(String, TensorData)> {
-    let mut v = Named::<B> { grads: None, pytorch_layout, path: vec![], containers: vec![], out: vec![] };
+    let mut v = Named { grads: None, pytorch_layout, path: vec![], containers: vec![], out: vec![] };
     module.visit(&mut v);
     v.out
 }

@@ -65,6 +65,12 @@ fn normalised(f: &ExperimentFile) -> ExperimentFile {
 /// [`TrainError::Resume`] naming the sections that differ.
 pub fn check_resume(out: &Path, exp: &Experiment) -> Result<()> {
     let path = out.join(EXPERIMENT_FILE);
+    if !path.is_file() {
+        return Err(TrainError::Resume {
+            path: out.to_path_buf(),
+            message: format!("there is no run here ({} is missing)", path.display()),
+        });
+    }
     let text = fs::read_to_string(&path).map_err(|e| TrainError::io("cannot read", &path, e))?;
     let saved: ExperimentFile =
         toml::from_str(&text).map_err(|e| TrainError::Experiment { path: path.clone(), message: e.to_string() })?;

@@ -21,10 +21,10 @@
 //!    and noise state) in the checkpoint, not an epoch number.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use burn::module::{AutodiffModule, Module};
+use burn::module::Module;
 use burn::optim::lr_scheduler::LrScheduler;
 use burn::tensor::backend::AutodiffBackend;
 use burn::train::TrainStep;
@@ -42,11 +42,14 @@ use crate::multi_device::step_data_parallel;
 use crate::optim::{adamw_config, global_grad_norm, scalar};
 use crate::progress::{Progress, ProgressMode};
 use crate::run_dir::{self, BEST_WEIGHTS, LATEST_WEIGHTS};
-use crate::stage::{HasHiDiff, StageModule};
+use crate::stage::StageModule;
 use crate::stage1::Stage1Model;
 use crate::stage2::Stage2Model;
 use crate::step::{StepSettings, TrainBatch};
 use crate::validation::{validate, ValResult};
+
+/// Serialises seeding and drawing of the initial weights (see `run`).
+static INIT_LOCK: Mutex<()> = Mutex::new(());
 
 /// The command line's part of a run.
 #[derive(Debug, Clone)]
@@ -97,7 +100,7 @@ pub struct TrainSummary {
 /// The seed of the `q_sample` noise of iteration `i` (a pure function, so that
 /// a resumed run draws the same noise).
 pub fn noise_seed(seed: u64, iteration: u64) -> u64 {
-    (seed ^ 0x5EED_0F_D1FF_u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ iteration.wrapping_mul(0xD1B5_4A32_D192_ED03)
+    (seed ^ 0x005E_ED0F_D1FF_u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ iteration.wrapping_mul(0xD1B5_4A32_D192_ED03)
 }
 
 /// Trains the experiment's stage on `devices` (one, or several of one kind for
@@ -171,24 +174,32 @@ fn run<B: AutodiffBackend, M: StageModule<B> + Sync>(exp: &Experiment, opts: &Ru
     let val_set = ValSet::open(f, &root)?;
 
     // Model, optimiser, schedule.
+    // burn's initialisers draw from one process-wide generator: hold it while
+    // seeding and drawing, so that concurrent runs in one process (tests) cannot
+    // interleave their draws.
+    let init_guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     B::seed(&device, f.manual_seed);
-    let mut hidiff: HiDiff<B> = exp.model.init::<B>(Networks::All, &device);
-    hidiff = hidiff.to_device(&device);
+    // Materialise the lazily initialised parameters now, in a fixed order, so that
+    // later clones (validation, checkpoints, devices) share them. `fork`, not
+    // `to_device`: on an autodiff backend `to_device` turns every parameter into a
+    // non-leaf node, after which no parameter receives a gradient.
+    let mut hidiff: HiDiff<B> = exp.model.init::<B>(Networks::All, &device).fork(&device);
     if resume_from.is_none() {
         for line in load_pretrained(&mut hidiff, &exp.model, &f.path)? {
             progress.line(&format!("initialised {line}"));
         }
     }
+    drop(init_guard);
     let settings = StepSettings::from_experiment(f);
     let mut model = M::build(hidiff, settings);
-    let mut optim = adamw_config(&f.train.optim_g).init::<B, M>();
+    let mut optim = adamw_config(&f.train.optim_total).init::<B, M>();
     let mut best = None;
     if let Some((dir, state)) = &resume_from {
         (model, optim) = checkpoint::load::<B, M, _>(dir, model, optim, &device)?;
         best = state.best;
         progress.line(&format!("resumed from {} (iteration {})", dir.display(), state.iteration));
     }
-    let mut scheduler = CosineRestartCyclicLr::from_options(f.train.optim_g.lr, &f.train.scheduler).with_served(start);
+    let mut scheduler = CosineRestartCyclicLr::from_options(f.train.optim_total.lr, &f.train.scheduler).with_served(start);
     let mut log = MetricsLog::open(&out, resume_from.as_ref().map(|(_, s)| s.iteration))?;
     let tokens = model.hidiff().net_g_tokens();
 

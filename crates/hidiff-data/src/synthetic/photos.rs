@@ -46,8 +46,11 @@ macro_rules! photo {
     };
 }
 
+/// The number of embedded sharp photographs.
+pub const PHOTO_COUNT: usize = 10;
+
 /// The sharp photographs (all but `clock_motion.png`).
-pub static PHOTOS: [EmbeddedPhoto; 10] = [
+pub static PHOTOS: [EmbeddedPhoto; PHOTO_COUNT] = [
     photo!("astronaut.png", false, PhotoPool::Train),
     photo!("brick.png", true, PhotoPool::Train),
     photo!("camera.png", true, PhotoPool::Train),
@@ -65,19 +68,35 @@ pub static PHOTOS: [EmbeddedPhoto; 10] = [
 pub static CLOCK_MOTION_PNG: &[u8] =
     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/photos/clock_motion.png"));
 
-/// The decoded photographs, in the order of [`PHOTOS`] (decoded once).
-pub fn decoded_photos() -> &'static [RgbImage] {
-    static DECODED: OnceLock<Vec<RgbImage>> = OnceLock::new();
-    DECODED.get_or_init(|| {
-        use rayon::prelude::*;
+/// The sizes `(width, height)` of [`PHOTOS`], read from their headers once.
+pub fn photo_sizes() -> &'static [(u32, u32)] {
+    static SIZES: OnceLock<Vec<(u32, u32)>> = OnceLock::new();
+    SIZES.get_or_init(|| {
         PHOTOS
-            .par_iter()
+            .iter()
             .map(|p| {
-                image::load_from_memory(p.bytes)
-                    .unwrap_or_else(|e| panic!("embedded photograph {} does not decode: {e}", p.name))
-                    .into_rgb8()
+                image::ImageReader::new(std::io::Cursor::new(p.bytes))
+                    .with_guessed_format()
+                    .map_err(image::ImageError::from)
+                    .and_then(|r| r.into_dimensions())
+                    .unwrap_or_else(|e| panic!("embedded photograph {} has no readable header: {e}", p.name))
             })
             .collect()
+    })
+}
+
+/// Photograph `index` of [`PHOTOS`], decoded on first use.
+///
+/// Each photograph has its own once-cell and is decoded on the calling thread
+/// (no nested rayon jobs): a worker that waits for another thread's
+/// initialisation must never be needed by that initialisation.
+pub fn decoded_photo(index: usize) -> &'static RgbImage {
+    static DECODED: [OnceLock<RgbImage>; PHOTO_COUNT] = [const { OnceLock::new() }; PHOTO_COUNT];
+    DECODED[index].get_or_init(|| {
+        let p = &PHOTOS[index];
+        image::load_from_memory(p.bytes)
+            .unwrap_or_else(|e| panic!("embedded photograph {} does not decode: {e}", p.name))
+            .into_rgb8()
     })
 }
 
@@ -86,10 +105,10 @@ pub fn decoded_photos() -> &'static [RgbImage] {
 /// own softness and noise), one of the eight flips/rotations, and a random tint
 /// for grey photographs. `None` if no photograph of the pool is large enough.
 pub fn sample_photo<R: Rng + ?Sized>(rng: &mut R, pool: PhotoPool, width: usize, height: usize) -> Option<Canvas> {
-    let photos = decoded_photos();
+    let sizes = photo_sizes();
     let fits: Vec<usize> = (0..PHOTOS.len())
         .filter(|&i| {
-            let (pw, ph) = photos[i].dimensions();
+            let (pw, ph) = sizes[i];
             PHOTOS[i].pool == pool && (pw as usize).min(ph as usize) >= width.max(height)
         })
         .collect();
@@ -97,7 +116,7 @@ pub fn sample_photo<R: Rng + ?Sized>(rng: &mut R, pool: PhotoPool, width: usize,
         return None;
     }
     let index = fits[rng.gen_range(0..fits.len())];
-    let photo = &photos[index];
+    let photo = decoded_photo(index);
     let augmentation = Augmentation::ALL[rng.gen_range(0..8)];
     // Window size in the photograph's orientation.
     let (tw, th) = if augmentation.swaps_axes() { (height, width) } else { (width, height) };

@@ -22,7 +22,7 @@ use super::float_image::FloatImage;
 use super::fused::fma_f32;
 use super::lu::{self, Matrix, N};
 use super::smooth::{gaussian_blur_5x5, gradients};
-use super::warp::{nearest_valid_mask, remap_linear, source_positions, Warp};
+use super::warp::{nearest_valid_mask, remap_linear_many, source_positions, Warp};
 use crate::error::{MetricsError, Result};
 
 /// Rows per chunk of the parallel reductions; partial sums are combined in
@@ -63,9 +63,18 @@ impl Moments {
     }
 
     fn add(mut self, o: &Self) -> Self {
-        self.hessian.iter_mut().zip(&o.hessian).for_each(|(a, b)| *a += b);
-        self.image_proj.iter_mut().zip(&o.image_proj).for_each(|(a, b)| *a += b);
-        self.template_proj.iter_mut().zip(&o.template_proj).for_each(|(a, b)| *a += b);
+        self.hessian
+            .iter_mut()
+            .zip(&o.hessian)
+            .for_each(|(a, b)| *a += b);
+        self.image_proj
+            .iter_mut()
+            .zip(&o.image_proj)
+            .for_each(|(a, b)| *a += b);
+        self.template_proj
+            .iter_mut()
+            .zip(&o.template_proj)
+            .for_each(|(a, b)| *a += b);
         self.correlation += o.correlation;
         self
     }
@@ -97,15 +106,15 @@ impl Iterate<'_> {
     /// the rest are separate float32 operations.
     fn jacobian(&self, rows: Range<usize>) -> [Vec<f32>; N] {
         let h = &self.h;
-        let n = rows.len() * self.width;
-        let mut jac: [Vec<f32>; N] = std::array::from_fn(|_| Vec::with_capacity(n));
-        for y in rows {
+        let w = self.width;
+        let mut jac: [Vec<f32>; N] = std::array::from_fn(|_| vec![0.0; rows.len() * w]);
+        for (r, y) in rows.enumerate() {
             let yf = y as f32;
             let den_y = fma_f32(yf, h[7], 1.0);
             let hx_y = fma_f32(yf, -h[1], -h[2]);
             let hy_y = fma_f32(yf, -h[4], -h[5]);
-            for x in 0..self.width {
-                let idx = y * self.width + x;
+            for x in 0..w {
+                let (i, idx) = (r * w + x, y * w + x);
                 let xf = x as f32;
                 let den = fma_f32(xf, h[6], den_y);
                 let hat_x = fma_f32(xf, -h[0], hx_y) / den;
@@ -113,9 +122,14 @@ impl Iterate<'_> {
                 let gxd = self.gx[idx] / den;
                 let gyd = self.gy[idx] / den;
                 let t = hat_x * gxd + hat_y * gyd;
-                for (plane, v) in jac.iter_mut().zip([gxd * xf, gyd * xf, t * xf, gxd * yf, gyd * yf, t * yf, gxd, gyd]) {
-                    plane.push(v);
-                }
+                jac[0][i] = gxd * xf;
+                jac[1][i] = gyd * xf;
+                jac[2][i] = t * xf;
+                jac[3][i] = gxd * yf;
+                jac[4][i] = gyd * yf;
+                jac[5][i] = t * yf;
+                jac[6][i] = gxd;
+                jac[7][i] = gyd;
             }
         }
         jac
@@ -162,7 +176,11 @@ fn dot64(a: &[f32], b: &[f32]) -> f64 {
             acc[k] += f64::from(x[k]) * f64::from(y[k]);
         }
     }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let tail: f64 = ra
+        .iter()
+        .zip(rb)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail
 }
 
@@ -211,9 +229,10 @@ pub fn find_transform_ecc(
         // Warp the input, its gradients and the all-ones mask into template
         // coordinates.
         let positions = source_positions(&map, ws, hs, true);
-        let mut image_zm = remap_linear(&image, &positions, ws, hs).data;
-        let gx = remap_linear(&grad_x, &positions, ws, hs).data;
-        let gy = remap_linear(&grad_y, &positions, ws, hs).data;
+        let mut warped =
+            remap_linear_many(&[&image, &grad_x, &grad_y], &positions, ws, hs).into_iter();
+        let mut next = || warped.next().map(|w| w.data).unwrap_or_default();
+        let (mut image_zm, gx, gy) = (next(), next(), next());
         let mask = nearest_valid_mask(&map, wd, hd, ws, hs);
 
         // Zero-mean images. `subtract(..., mask)` converts the mean to float32
@@ -252,8 +271,9 @@ pub fn find_transform_ecc(
         let moments = over_row_chunks(hs, |rows| state.moments(rows))
             .iter()
             .fold(Moments::zero(), Moments::add);
-        let hessian: Matrix =
-            std::array::from_fn(|a| std::array::from_fn(|b| moments.hessian[a.min(b) * N + a.max(b)] as f32));
+        let hessian: Matrix = std::array::from_fn(|a| {
+            std::array::from_fn(|b| moments.hessian[a.min(b) * N + a.max(b)] as f32)
+        });
         let hessian_inv = lu::invert(&hessian);
         let image_proj = moments.image_proj.map(|v| v as f32);
         let template_proj = moments.template_proj.map(|v| v as f32);
@@ -274,7 +294,8 @@ pub fn find_transform_ecc(
         if lambda_d <= 0.0 {
             return Err(MetricsError::EccFailed {
                 iteration,
-                reason: "the correlation would be minimized (OpenCV: \"The algorithm stopped before \
+                reason:
+                    "the correlation would be minimized (OpenCV: \"The algorithm stopped before \
                          its convergence\"); the images may be uncorrelated or non-overlapping",
             });
         }
@@ -324,5 +345,8 @@ fn mat_vec(m: &Matrix, v: &[f32; N]) -> [f32; N] {
 
 /// `Mat::dot` of two float32 vectors, returned in double.
 fn dot(a: &[f32; N], b: &[f32; N]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum()
 }

@@ -9,6 +9,7 @@
 //! drops the blocking.
 
 use super::float_image::FloatImage;
+use super::fused::fma_f32;
 
 /// Elements per reduction block (NumPy's `NPY_BUFSIZE`).
 const NUMPY_BLOCK: usize = 8192;
@@ -78,13 +79,13 @@ pub fn scale(z: &FloatImage, alpha: f32) -> FloatImage {
 ///
 /// OpenCV 4.8's SIMD loop (the path every pixel but a short tail takes) is
 /// `fma(B, 0.114, fma(G, 0.587, R·0.299))` on CPUs with FMA (the AVX2
-/// dispatch); this is reproduced with `mul_add`. A non-fused port differs by
+/// dispatch); this is reproduced with [`fma_f32`]. A non-fused port differs by
 /// at most 1 ulp, well inside the ECC tolerances.
 pub fn rgb_to_gray(img: &FloatImage) -> FloatImage {
     let data = img
         .data
         .chunks_exact(img.channels)
-        .map(|p| p[2].mul_add(0.114f32, p[1].mul_add(0.587f32, p[0] * 0.299f32)))
+        .map(|p| fma_f32(p[2], 0.114, fma_f32(p[1], 0.587, p[0] * 0.299)))
         .collect();
     FloatImage {
         width: img.width,

@@ -19,6 +19,7 @@
 
 pub mod ecc;
 pub mod float_image;
+pub mod fused;
 pub mod intensity;
 pub mod lu;
 pub mod score;

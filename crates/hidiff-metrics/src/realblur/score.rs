@@ -137,26 +137,41 @@ fn ssim_map(x: &[f32], y: &[f32], w: usize, h: usize, taps: &[f64; TAPS]) -> Vec
 /// accumulating in double in SciPy's symmetric-kernel order
 /// (`centre·w0 + Σ_{k=5..1} (left_k + right_k)·w_k`) and storing float32.
 fn gaussian_filter_f32(src: &[f32], w: usize, h: usize, taps: &[f64; TAPS]) -> Vec<f32> {
-    let pass = |len: usize, at: &dyn Fn(usize) -> f32, i: usize| -> f32 {
-        let v = |d: isize| f64::from(at(reflect((i as isize + d) as i32, len)));
-        let mut acc = v(0) * taps[RADIUS];
+    // `padded(len)[i + RADIUS + d]` is the reflected index of `i + d`.
+    let padded = |len: usize| -> Vec<usize> {
+        (0..len + 2 * RADIUS)
+            .map(|k| reflect(k as i32 - RADIUS as i32, len))
+            .collect()
+    };
+    let pass = |line: &[f64], pad: &[usize], i: usize| -> f32 {
+        let v = |k: usize| line[pad[i + k]];
+        let mut acc = v(RADIUS) * taps[RADIUS];
         for k in (1..=RADIUS).rev() {
-            acc += (v(-(k as isize)) + v(k as isize)) * taps[RADIUS - k];
+            acc += (v(RADIUS - k) + v(RADIUS + k)) * taps[RADIUS - k];
         }
         acc as f32
     };
+    // Axis 0 (down the columns).
+    let (pad_h, pad_w) = (padded(h), padded(w));
     let mut cols = vec![0.0f32; w * h];
+    let mut line = vec![0.0f64; h];
     for x in 0..w {
-        let at = |y: usize| src[y * w + x];
+        for (y, l) in line.iter_mut().enumerate() {
+            *l = f64::from(src[y * w + x]);
+        }
         for y in 0..h {
-            cols[y * w + x] = pass(h, &at, y);
+            cols[y * w + x] = pass(&line, &pad_h, y);
         }
     }
+    // Axis 1 (along the rows).
     let mut out = vec![0.0f32; w * h];
+    let mut line = vec![0.0f64; w];
     for y in 0..h {
-        let at = |x: usize| cols[y * w + x];
+        for (l, &v) in line.iter_mut().zip(&cols[y * w..(y + 1) * w]) {
+            *l = f64::from(v);
+        }
         for x in 0..w {
-            out[y * w + x] = pass(w, &at, x);
+            out[y * w + x] = pass(&line, &pad_w, x);
         }
     }
     out

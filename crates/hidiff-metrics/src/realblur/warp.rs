@@ -43,13 +43,21 @@ const BLOCK_SZ: usize = 32;
 pub struct SourcePos {
     /// Integer column (`fX >> 5` for interpolation, `fX` for nearest),
     /// saturated to `i16` as OpenCV's map is.
-    pub x: i32,
+    pub x: i16,
     /// Integer row, likewise.
-    pub y: i32,
+    pub y: i16,
     /// Fractional column index in `0..32` (0 for nearest).
-    pub fx: usize,
+    pub fx: u8,
     /// Fractional row index in `0..32` (0 for nearest).
-    pub fy: usize,
+    pub fy: u8,
+}
+
+impl SourcePos {
+    /// Index into the 32×32 interpolation weight tables.
+    #[inline]
+    fn table_index(self) -> usize {
+        usize::from(self.fy) * INTER_TAB_SIZE as usize + usize::from(self.fx)
+    }
 }
 
 /// Width of the destination blocks in which `WarpPerspectiveInvoker` walks
@@ -61,17 +69,23 @@ fn block_width(width: usize, height: usize) -> usize {
 
 /// `saturate_cast<int>(max(INT_MIN, min(INT_MAX, v)))`, with `cvRound`'s
 /// round-half-to-even.
+#[inline]
 fn round_to_int(v: f64) -> i32 {
+    // 1.5·2^52: adding and subtracting it rounds any |v| < 2^51 to an integer
+    // in the default round-half-to-even mode (as `cvtsd2si` does), without
+    // the libm `rint` call that `round_ties_even` becomes on baseline x86-64.
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
     let (lo, hi) = (f64::from(i32::MIN), f64::from(i32::MAX));
     // `std::min(INT_MAX, v)` then `std::max(INT_MIN, ·)`, NaN-ordering included.
     let v = if v < hi { v } else { hi };
     let v = if lo < v { v } else { lo };
-    v.round_ties_even() as i32
+    ((v + MAGIC) - MAGIC) as i32
 }
 
 /// `saturate_cast<short>`.
-fn saturate_i16(v: i32) -> i32 {
-    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX))
+#[inline]
+fn saturate_i16(v: i32) -> i16 {
+    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }
 
 /// Computes the source position of every pixel of one destination row.
@@ -106,8 +120,8 @@ fn row_positions(
                 SourcePos {
                     x: saturate_i16(fx >> INTER_BITS),
                     y: saturate_i16(fy >> INTER_BITS),
-                    fx: (fx & (INTER_TAB_SIZE - 1)) as usize,
-                    fy: (fy & (INTER_TAB_SIZE - 1)) as usize,
+                    fx: (fx & (INTER_TAB_SIZE - 1)) as u8,
+                    fy: (fy & (INTER_TAB_SIZE - 1)) as u8,
                 }
             } else {
                 let w = if w != 0.0 { 1.0 / w } else { 0.0 };
@@ -229,24 +243,74 @@ pub fn remap_linear(
     width: usize,
     height: usize,
 ) -> FloatImage {
-    debug_assert_eq!(src.channels, 1);
+    remap_linear_many(&[src], positions, width, height)
+        .pop()
+        .unwrap_or_else(|| FloatImage::zeros(width, height, 1))
+}
+
+/// [`remap_linear`] of several single-channel images of the same size at the
+/// same positions, in one pass (ECC warps the image and both gradients).
+pub fn remap_linear_many(
+    srcs: &[&FloatImage],
+    positions: &[SourcePos],
+    width: usize,
+    height: usize,
+) -> Vec<FloatImage> {
+    let k = srcs.len();
+    let Some(first) = srcs.first() else {
+        return Vec::new();
+    };
+    let (sw, sh) = (first.width, first.height);
+    assert!(
+        srcs.iter()
+            .all(|s| s.channels == 1 && s.width == sw && s.height == sh),
+        "remap_linear_many needs single-channel images of one size"
+    );
     let tab = bilinear_table();
-    let (sw, sh) = (src.width as i32, src.height as i32);
-    let at = |x: i32, y: i32| -> f32 {
-        if x >= 0 && x < sw && y >= 0 && y < sh {
-            src.data[y as usize * src.width + x as usize]
+    let (swi, shi) = (sw as i32, sh as i32);
+    let tap = |d: &[f32], x: i32, y: i32| -> f32 {
+        if x >= 0 && x < swi && y >= 0 && y < shi {
+            d[y as usize * sw + x as usize]
         } else {
             0.0
         }
     };
-    let mut out = FloatImage::zeros(width, height, 1);
-    out.data.par_iter_mut().zip(positions).for_each(|(o, p)| {
-        let w = &tab[p.fy * INTER_TAB_SIZE as usize + p.fx];
-        let (v0, v1) = (at(p.x, p.y), at(p.x + 1, p.y));
-        let (v2, v3) = (at(p.x, p.y + 1), at(p.x + 1, p.y + 1));
-        *o = v0 * w[0] + v1 * w[1] + v2 * w[2] + v3 * w[3];
-    });
-    out
+    let mut interleaved = vec![0.0f32; width * height * k];
+    let row = width.max(1);
+    interleaved
+        .par_chunks_mut(k * row)
+        .zip(positions.par_chunks(row))
+        .for_each(|(out_row, pos_row)| {
+            for (o, p) in out_row.chunks_exact_mut(k).zip(pos_row) {
+                let w = &tab[p.table_index()];
+                let (x, y) = (i32::from(p.x), i32::from(p.y));
+                if x >= 0 && y >= 0 && x + 1 < swi && y + 1 < shi {
+                    // Interior: all four taps exist.
+                    let i0 = y as usize * sw + x as usize;
+                    let i1 = i0 + sw;
+                    for (oc, s) in o.iter_mut().zip(srcs) {
+                        let d = &s.data;
+                        *oc = d[i0] * w[0] + d[i0 + 1] * w[1] + d[i1] * w[2] + d[i1 + 1] * w[3];
+                    }
+                } else {
+                    for (oc, s) in o.iter_mut().zip(srcs) {
+                        let d = &s.data;
+                        *oc = tap(d, x, y) * w[0]
+                            + tap(d, x + 1, y) * w[1]
+                            + tap(d, x, y + 1) * w[2]
+                            + tap(d, x + 1, y + 1) * w[3];
+                    }
+                }
+            }
+        });
+    (0..k)
+        .map(|c| FloatImage {
+            width,
+            height,
+            channels: 1,
+            data: interleaved.iter().skip(c).step_by(k).copied().collect(),
+        })
+        .collect()
 }
 
 /// `warpPerspective(src, M, (width, height), INTER_LINEAR | WARP_INVERSE_MAP)`
@@ -276,8 +340,8 @@ pub fn warp_cubic_reflect(src: &FloatImage, m: &Warp, width: usize, height: usiz
         .par_chunks_mut(cn)
         .zip(&positions)
         .for_each(|(o, p)| {
-            let w = &tab[p.fy * INTER_TAB_SIZE as usize + p.fx];
-            let (sx, sy) = (p.x - 1, p.y - 1);
+            let w = &tab[p.table_index()];
+            let (sx, sy) = (i32::from(p.x) - 1, i32::from(p.y) - 1);
             let interior =
                 (0..width1).contains(&i64::from(sx)) && (0..height1).contains(&i64::from(sy));
             for (c, oc) in o.iter_mut().enumerate() {
@@ -324,7 +388,10 @@ pub fn nearest_valid_mask(
     let (sw, sh) = (src_width as i32, src_height as i32);
     source_positions(m, width, height, false)
         .iter()
-        .map(|p| u8::from(p.x >= 0 && p.x < sw && p.y >= 0 && p.y < sh))
+        .map(|p| {
+            let (x, y) = (i32::from(p.x), i32::from(p.y));
+            u8::from(x >= 0 && x < sw && y >= 0 && y < sh)
+        })
         .collect()
 }
 

@@ -1,0 +1,227 @@
+//! `hidiff deblur INPUT... --weights W`: deblurs image files and folders.
+//!
+//! Every input is decoded and checked, and the output folder probed, before the
+//! first output is written; see `hidiff_infer` for formats, tiling and the
+//! self-ensemble, and `docs/deblur.md` for the measurements behind the defaults.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use hidiff_infer::{
+    embedded_config, load_for_inference, plan, prepare_output_dir, run_jobs, validate_inputs, BatchSummary,
+    DeblurOptions, Deblurrer, PlanOptions, Progress, TileSpec, Tiling, AUTO_TILE_PIXELS, DEFAULT_SEED,
+};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config_source::ConfigSource;
+use crate::device::{dispatch, DeviceArg, WithBackend};
+
+/// Floating-point precision of the model.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// 32-bit float (the reference).
+    F32,
+    /// IEEE half precision.
+    F16,
+    /// bfloat16.
+    Bf16,
+}
+
+/// The model and how to run it: shared by `hidiff deblur` and `hidiff test`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Weights: an official HI-Diff folder (net_g.pth, net_le_dm.pth, net_d.pth) or a hidiff .safetensors checkpoint.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Model configuration: the checkpoint's own for hidiff checkpoints, otherwise --config/--preset (default gopro).
+    #[command(flatten)]
+    pub config: ConfigSource,
+    /// Device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceArg,
+    /// Seed of the diffusion's initial noise (fixed by default, so results are reproducible).
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Tile side in pixels, a multiple of 8; 0 never tiles. Default: images above
+    /// 1024×1024 pixels are tiled with 512-pixel tiles.
+    #[arg(long)]
+    pub tile: Option<usize>,
+    /// Minimum overlap of neighbouring tiles, pixels.
+    #[arg(long, default_value_t = TileSpec::AUTO.overlap)]
+    pub tile_overlap: usize,
+    /// Average the outputs of the 8 flips/rotations (8x slower).
+    #[arg(long)]
+    pub self_ensemble: bool,
+    /// Floating-point precision of the model.
+    #[arg(long, value_enum, default_value = "f32")]
+    pub precision: Precision,
+}
+
+impl ModelArgs {
+    /// The deblurring options these arguments ask for.
+    pub fn options(&self) -> DeblurOptions {
+        let tiling = match self.tile {
+            None => Tiling::Auto {
+                max_pixels: AUTO_TILE_PIXELS,
+                spec: TileSpec { overlap: self.tile_overlap, ..TileSpec::AUTO },
+            },
+            Some(0) => Tiling::Off,
+            Some(size) => Tiling::Always(TileSpec { size, overlap: self.tile_overlap }),
+        };
+        DeblurOptions { seed: self.seed, tiling, self_ensemble: self.self_ensemble, ..Default::default() }
+    }
+
+    /// Refuses what this build cannot do, before anything is loaded.
+    pub fn check_precision(&self) -> Result<()> {
+        match (self.precision, self.device) {
+            (Precision::F32, _) => Ok(()),
+            (p, DeviceArg::Cpu) => bail!(
+                "--precision {} is not available on the CPU: burn's CPU backend computes in f32; use --precision f32",
+                precision_name(p)
+            ),
+            (p, DeviceArg::Cuda(_)) => bail!(
+                "--precision {} is not supported yet: the half-precision CUDA path (burn 0.21 `Cuda<f16>`) has not been \
+                 validated against the f32 reference; use --precision f32",
+                precision_name(p)
+            ),
+        }
+    }
+
+    /// Resolves the configuration, loads the weights and wraps them, on `B`.
+    pub fn deblurrer<B: Backend>(&self, device: B::Device) -> Result<Deblurrer<B>> {
+        let (cfg, name) = self.config.resolve_or(embedded_config(&self.weights)?)?;
+        let model = load_for_inference::<B>(&self.weights, &cfg, &name, &device)?;
+        Ok(Deblurrer::new(model, device, self.options())?)
+    }
+}
+
+fn precision_name(p: Precision) -> &'static str {
+    match p {
+        Precision::F32 => "f32",
+        Precision::F16 => "f16",
+        Precision::Bf16 => "bf16",
+    }
+}
+
+/// Arguments of `hidiff deblur`.
+#[derive(clap::Args, Debug)]
+pub struct DeblurArgs {
+    /// Image files or folders of images.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder (file names are kept; subfolders too with --recursive).
+    #[arg(long, default_value = "deblurred")]
+    pub out: PathBuf,
+    /// Include the subfolders of folder inputs.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+struct Work<'a> {
+    args: &'a DeblurArgs,
+    jobs: Vec<hidiff_infer::Job>,
+}
+
+impl WithBackend for Work<'_> {
+    type Output = BatchSummary;
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<BatchSummary> {
+        let deblurrer = self.args.model.deblurrer::<B::InnerBackend>(device)?;
+        let sizes = validate_inputs(&self.jobs, &deblurrer)?;
+        prepare_output_dir(&self.args.out)?;
+        let bars = Bars::new();
+        bars.start(self.jobs.len(), sizes.iter().map(|&(w, h)| u64::from(w) * u64::from(h)).sum());
+        Ok(run_jobs(&self.jobs, &deblurrer, &bars)?)
+    }
+}
+
+/// Deblurs the inputs and prints the time per megapixel.
+pub fn run(args: &DeblurArgs) -> Result<()> {
+    args.model.check_precision()?;
+    let opts = PlanOptions { out_dir: args.out.clone(), recursive: args.recursive, overwrite: args.overwrite };
+    let jobs = plan(&args.inputs, &opts)?;
+    let summary = dispatch(args.model.device, Work { args, jobs })?;
+    eprintln!(
+        "deblurred {} image(s), {:.2} megapixels, into {} in {:.1} s: {:.2} s per megapixel ({:.2} s/MP in the model)",
+        summary.images,
+        summary.megapixels(),
+        args.out.display(),
+        summary.seconds,
+        summary.seconds_per_megapixel(),
+        if summary.pixels == 0 { 0.0 } else { summary.model_seconds / summary.megapixels() },
+    );
+    Ok(())
+}
+
+/// Progress bars on stderr: one over images, one over the passes (tiles,
+/// ensemble members) of an image that takes several. Hidden when stderr is not
+/// a terminal.
+pub struct Bars {
+    multi: MultiProgress,
+    images: ProgressBar,
+    passes: ProgressBar,
+}
+
+impl std::fmt::Debug for Bars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bars")
+    }
+}
+
+impl Bars {
+    /// Two bars, the pass bar hidden until an image needs it.
+    pub fn new() -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let images = multi.add(ProgressBar::new(0));
+        images.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} images [{elapsed_precise}, eta {eta}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let passes = multi.add(ProgressBar::hidden());
+        passes.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} tiles/passes").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Self { multi, images, passes }
+    }
+}
+
+impl Default for Bars {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress for Bars {
+    fn start(&self, images: usize, _pixels: u64) {
+        self.images.set_length(images as u64);
+    }
+
+    fn image_start(&self, path: &Path, passes: usize) {
+        self.images.set_message(path.display().to_string());
+        if passes > 1 {
+            self.passes.set_draw_target(ProgressDrawTarget::stderr());
+            self.passes.set_length(passes as u64);
+            self.passes.set_position(0);
+        }
+    }
+
+    fn pass_done(&self) {
+        self.passes.inc(1);
+    }
+
+    fn image_done(&self, _path: &Path, _pixels: u64) {
+        self.images.inc(1);
+        self.passes.set_draw_target(ProgressDrawTarget::hidden());
+    }
+
+    fn finish(&self) {
+        self.passes.finish_and_clear();
+        self.images.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+}

@@ -1,0 +1,210 @@
+//! `hidiff prepare`: the GoPro training patches and validation crops
+//! (reference 4.7), or the synthetic camera-shake data set.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use hidiff_data::synthetic::{generate, SyntheticConfig};
+use hidiff_data::{generate_gopro_patches, PatchConfig, Progress};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Arguments of `hidiff prepare`.
+#[derive(clap::Args, Debug)]
+pub struct PrepareArgs {
+    #[command(subcommand)]
+    pub what: PrepareCommand,
+}
+
+/// What to prepare.
+#[derive(clap::Subcommand, Debug)]
+pub enum PrepareCommand {
+    /// Generate the synthetic data set: train/, test/ and test_shift/ pairs.
+    Synthetic(SyntheticArgs),
+    /// Cut GoPro/train into 512x512 patches and GoPro/test into 256x256 validation crops.
+    Gopro(GoproArgs),
+}
+
+/// Arguments of `hidiff prepare synthetic`.
+#[derive(clap::Args, Debug)]
+pub struct SyntheticArgs {
+    /// Output folder (gets train/, test/, test_shift/ with input/ and target/).
+    #[arg(long, default_value = "datasets/synthetic")]
+    pub out: PathBuf,
+    /// A TOML file with a full configuration (unknown keys are errors); the flags below override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Training pairs [default: 256].
+    #[arg(long)]
+    pub train: Option<usize>,
+    /// Test pairs with the training blur statistics [default: 64].
+    #[arg(long)]
+    pub test: Option<usize>,
+    /// Test pairs with shifted blur statistics [default: 64].
+    #[arg(long)]
+    pub test_shift: Option<usize>,
+    /// Image size HxW, or a range HxW..HxW (sizes are drawn in steps of 8) [default: 128x128..256x256].
+    #[arg(long)]
+    pub size: Option<SizeRange>,
+    /// Seed of every random draw [default: 2023].
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Arguments of `hidiff prepare gopro`.
+#[derive(clap::Args, Debug)]
+pub struct GoproArgs {
+    /// The datasets folder that holds GoPro/train and GoPro/test.
+    #[arg(long, default_value = "datasets")]
+    pub root: PathBuf,
+    /// Rewrite patches that already exist (by default they are kept, so a run can be resumed).
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `HxW` or `HxW..HxW`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SizeRange {
+    /// Smallest `[height, width]`.
+    pub min: [u32; 2],
+    /// Largest `[height, width]`.
+    pub max: [u32; 2],
+}
+
+fn parse_hw(s: &str) -> Result<[u32; 2]> {
+    let (h, w) = s.trim().split_once(['x', 'X']).with_context(|| format!("`{s}` is not HxW"))?;
+    let side = |v: &str| v.trim().parse::<u32>().with_context(|| format!("`{v}` in `{s}` is not a size"));
+    Ok([side(h)?, side(w)?])
+}
+
+impl FromStr for SizeRange {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let range = match s.split_once("..") {
+            Some((lo, hi)) => Self { min: parse_hw(lo)?, max: parse_hw(hi)? },
+            None => {
+                let hw = parse_hw(s)?;
+                Self { min: hw, max: hw }
+            }
+        };
+        if range.min[0] > range.max[0] || range.min[1] > range.max[1] {
+            bail!("size range `{s}` runs backwards");
+        }
+        Ok(range)
+    }
+}
+
+/// Runs `hidiff prepare`.
+pub fn run(args: &PrepareArgs) -> Result<()> {
+    match &args.what {
+        PrepareCommand::Synthetic(a) => synthetic(a),
+        PrepareCommand::Gopro(a) => gopro(a),
+    }
+}
+
+fn synthetic(args: &SyntheticArgs) -> Result<()> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str::<SyntheticConfig>(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => SyntheticConfig::default(),
+    };
+    if let Some(n) = args.train {
+        config.train = n;
+    }
+    if let Some(n) = args.test {
+        config.test = n;
+    }
+    if let Some(n) = args.test_shift {
+        config.test_shift = n;
+    }
+    if let Some(range) = args.size {
+        config.min_size = range.min;
+        config.max_size = range.max;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    config.validate().context("synthetic data set configuration")?;
+    let bars = Bars::new()?;
+    let report = generate(&config, &args.out, &|p| bars.update(p))
+        .with_context(|| format!("generating the synthetic data set in {}", args.out.display()))?;
+    bars.finish();
+    let [train, test, shift] = report.pairs;
+    eprintln!(
+        "wrote {train} train, {test} test and {shift} test_shift pairs to {} in {:.1} s (seed {})",
+        args.out.display(),
+        report.seconds,
+        config.seed
+    );
+    Ok(())
+}
+
+fn gopro(args: &GoproArgs) -> Result<()> {
+    let config = PatchConfig { overwrite: args.overwrite, ..PatchConfig::default() };
+    let bars = Bars::new()?;
+    let report = generate_gopro_patches(&args.root, &config, &|p| bars.update(p))
+        .with_context(|| format!("cutting GoPro patches under {}", args.root.display()))?;
+    bars.finish();
+    eprintln!(
+        "{} frames: wrote {} training patch pairs and {} validation crop pairs; kept {} existing pairs",
+        report.train_sources, report.train_written, report.val_written, report.skipped
+    );
+    Ok(())
+}
+
+/// One indicatif bar per stage, on stderr.
+struct Bars {
+    style: ProgressStyle,
+    current: Mutex<Option<(&'static str, ProgressBar)>>,
+}
+
+impl Bars {
+    fn new() -> Result<Self> {
+        let style = ProgressStyle::with_template("{prefix:>13} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})")
+            .context("progress bar template")?
+            .progress_chars("=> ");
+        Ok(Self { style, current: Mutex::new(None) })
+    }
+
+    /// Called from worker threads for every finished item.
+    fn update(&self, p: Progress) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let same_stage = current.as_ref().is_some_and(|(stage, _)| *stage == p.stage);
+        if !same_stage {
+            if let Some((_, bar)) = current.take() {
+                bar.finish();
+            }
+            let bar = ProgressBar::with_draw_target(Some(p.total as u64), ProgressDrawTarget::stderr())
+                .with_style(self.style.clone())
+                .with_prefix(p.stage);
+            *current = Some((p.stage, bar));
+        }
+        if let Some((_, bar)) = current.as_ref() {
+            bar.set_position(p.done as u64);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some((_, bar)) = self.current.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SizeRange;
+
+    #[test]
+    fn sizes_parse_as_single_values_or_ranges() {
+        assert_eq!("128x96".parse::<SizeRange>().expect("parses"), SizeRange { min: [128, 96], max: [128, 96] });
+        let r: SizeRange = "128x128..256X200".parse().expect("parses");
+        assert_eq!((r.min, r.max), ([128, 128], [256, 200]));
+        assert!("256x256..128x128".parse::<SizeRange>().is_err());
+        assert!("256".parse::<SizeRange>().is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! Figures with plotters, text rendered from an embedded font (DejaVu Sans,
+//! `assets/`), so no system font library is needed.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The name "sans-serif" is what plotters' default text styles ask for.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, FONT);
+    });
+}
+
+/// A named series of (x, y) points.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line plot with a log2 x axis (x values are powers of two, e.g. diffusion steps T).
+pub fn log2_line_plot(series: &[Series], title: &str, x_label: &str, y_label: &str, png: &Path, svg: &Path) -> Result<()> {
+    register_font();
+    draw(BitMapBackend::new(png, (900, 600)).into_drawing_area(), series, title, x_label, y_label)?;
+    draw(SVGBackend::new(svg, (900, 600)).into_drawing_area(), series, title, x_label, y_label)?;
+    Ok(())
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, series: &[Series], title: &str, x_label: &str, y_label: &str) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("plotting failed: {e:?}");
+    root.fill(&WHITE).map_err(err)?;
+    let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0.log2())).collect();
+    let ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
+    if xs.is_empty() {
+        return Err(anyhow!("nothing to plot"));
+    }
+    let (x0, x1) = (xs.iter().cloned().fold(f64::MAX, f64::min), xs.iter().cloned().fold(f64::MIN, f64::max));
+    let (y0, y1) = (ys.iter().cloned().fold(f64::MAX, f64::min), ys.iter().cloned().fold(f64::MIN, f64::max));
+    let pad = ((y1 - y0) * 0.15).max(0.05);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 26))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0 - 0.3)..(x1 + 0.3), (y0 - pad)..(y1 + pad))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_labels(((x1 - x0) as usize + 1).max(2))
+        .x_label_formatter(&|v| format!("{}", 2f64.powf(v.round()) as u64))
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 20))
+        .draw()
+        .map_err(err)?;
+    let colors = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+    for (i, s) in series.iter().enumerate() {
+        let c = colors[i % colors.len()];
+        let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0.log2(), p.1)).collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
+            .map_err(err)?
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled()))).map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(("sans-serif", 18))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_png_and_svg_with_text() {
+        let dir = std::env::temp_dir().join(format!("xtask-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let s = Series { label: "ours".into(), points: vec![(1.0, 20.0), (2.0, 21.0), (4.0, 21.5), (8.0, 21.7)] };
+        let (png, svg) = (dir.join("f.png"), dir.join("f.svg"));
+        log2_line_plot(&[s], "PSNR vs T", "T", "PSNR (dB)", &png, &svg).unwrap();
+        assert!(std::fs::metadata(&png).unwrap().len() > 5_000);
+        let svg_text = std::fs::read_to_string(&svg).unwrap();
+        assert!(svg_text.contains("PSNR vs T") && svg_text.contains("ours"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,74 @@
+//! Running the `hidiff` binary: building it once in release, then calling its
+//! subcommands with their output streamed and their failures reported.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+/// How to call `hidiff`.
+#[derive(Debug, Clone)]
+pub struct Hidiff {
+    /// The executable.
+    pub exe: PathBuf,
+    /// `--device` passed to the subcommands that take one.
+    pub device: String,
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}
+
+/// Builds `hidiff` in release (with CUDA when the device is a GPU) and returns its path.
+pub fn build_release(device: &str) -> Result<PathBuf> {
+    let root = workspace_root();
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(&root).args(["build", "--release", "--bin", "hidiff"]);
+    if device.starts_with("cuda") {
+        cmd.args(["--features", "cuda"]);
+    }
+    eprintln!("[xtask] building hidiff (release{}) ...", if device.starts_with("cuda") { ", cuda" } else { "" });
+    let t = Instant::now();
+    let status = cmd.status().context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release --bin hidiff failed");
+    }
+    eprintln!("[xtask] built in {:.0} s", t.elapsed().as_secs_f64());
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release").join("hidiff"))
+}
+
+impl Hidiff {
+    /// Runs `hidiff ARGS`, inheriting stdout/stderr; fails with the command line on error.
+    pub fn run(&self, args: &[String]) -> Result<()> {
+        let status = Command::new(&self.exe)
+            .args(args)
+            .status()
+            .with_context(|| format!("starting {}", self.exe.display()))?;
+        if !status.success() {
+            bail!("`hidiff {}` failed ({status})", args.join(" "));
+        }
+        Ok(())
+    }
+
+    /// Runs `hidiff ARGS` and returns its standard output (stderr is passed through).
+    pub fn output(&self, args: &[String]) -> Result<String> {
+        let out = Command::new(&self.exe)
+            .args(args)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .with_context(|| format!("starting {}", self.exe.display()))?;
+        if !out.status.success() {
+            bail!("`hidiff {}` failed ({})", args.join(" "), out.status);
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+/// `format!`-free helper: turns a list of displayable values into owned arguments.
+#[macro_export]
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { vec![$($a.to_string()),*] };
+}
