@@ -1,1 +1,143 @@
-fn main() {}
+//! `cargo xtask`: see `xtask/src/lib.rs`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+use xtask::reproduce::{self, Ctx, Profile};
+use xtask::runner::{build_release, workspace_root, Hidiff};
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", about = "Reproduce the paper's tables and figures, run sweeps and benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct Common {
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Results folder.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Use this hidiff binary instead of building one in release.
+    #[arg(long)]
+    hidiff: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Reproduce a table or figure: table1, table2, table3, fig3, all.
+    Reproduce {
+        what: String,
+        /// quick (CPU, synthetic data, minutes), paper (the paper's settings on real data), smoke (CI).
+        #[arg(long, default_value = "quick")]
+        profile: String,
+        /// Data root with the real sets (GoPro/, test/HIDE, ...); the synthetic set is used without it.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Weights to evaluate (table2/table3): an official folder or a hidiff checkpoint.
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run a grid of configuration switches from a sweep file.
+    Ablate {
+        #[arg(long)]
+        sweep: PathBuf,
+        #[arg(long, default_value = "quick")]
+        profile: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Latency of inference and training (writes results/bench-*.md/json).
+    Bench {
+        /// Comma-separated HxW sizes.
+        #[arg(long, default_value = "256x256")]
+        size: String,
+        #[arg(long, default_value = "f32")]
+        precision: String,
+        #[arg(long, default_value_t = 5)]
+        iters: usize,
+        #[arg(long, default_value = "gopro")]
+        preset: String,
+        /// CPU backend(s): flex, ndarray or both.
+        #[arg(long, default_value = "flex")]
+        cpu_backend: String,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        #[arg(long, default_value_t = 128)]
+        patch: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn hidiff(c: &Common) -> Result<Hidiff> {
+    let exe = match &c.hidiff {
+        Some(p) => p.clone(),
+        None => build_release(&c.device)?,
+    };
+    Ok(Hidiff { exe, device: c.device.clone() })
+}
+
+fn ctx(profile: &str, data: Option<PathBuf>, weights: Option<PathBuf>, c: &Common) -> Result<Ctx> {
+    let profile = Profile::parse(profile)?;
+    let root = workspace_root();
+    let real_data = data.is_some();
+    if profile == Profile::Paper && !real_data {
+        bail!("--profile paper needs --data DIR with the real data sets (see datasets/README.md)");
+    }
+    Ok(Ctx {
+        hidiff: hidiff(c)?,
+        profile,
+        // The smoke profile makes its own tiny data set so it never replaces the default one.
+        data: data.unwrap_or_else(|| match profile {
+            Profile::Smoke => root.join("runs").join("xtask").join("smoke").join("datasets"),
+            _ => root.join("datasets"),
+        }),
+        runs: root.join("runs").join("xtask").join(profile.name()),
+        results: c.out.clone(),
+        weights,
+        real_data,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = (|| -> Result<()> {
+        match cli.cmd {
+            Cmd::Reproduce { what, profile, data, weights, common } => {
+                let ctx = ctx(&profile, data, weights, &common)?;
+                match what.as_str() {
+                    "table1" => reproduce::table1(&ctx),
+                    "table2" => reproduce::table2(&ctx),
+                    "table3" => reproduce::table3(&ctx),
+                    "fig3" => reproduce::fig3(&ctx),
+                    "all" => {
+                        reproduce::table1(&ctx)?;
+                        reproduce::table2(&ctx)?;
+                        reproduce::table3(&ctx)?;
+                        reproduce::fig3(&ctx)
+                    }
+                    other => bail!("unknown target {other:?}: expected table1, table2, table3, fig3 or all"),
+                }
+            }
+            Cmd::Ablate { sweep, profile, common } => reproduce::ablate(&ctx(&profile, None, None, &common)?, &sweep),
+            Cmd::Bench { size, precision, iters, preset, cpu_backend, batch, patch, common } => {
+                let h = hidiff(&common)?;
+                xtask::bench::run(&h, &xtask::bench::BenchOptions { sizes: size, precision, iters, preset, cpu_backend, batch, patch }, &common.out)
+            }
+        }
+    })();
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -10,7 +10,7 @@
 //!   in blended [`tiling`] tiles sharing one global prior, optionally under the
 //!   eight-fold [`ensemble`];
 //! * [`weights`]: official `.pth` folders and our safetensors checkpoints;
-//! * [`plan`] and [`batch`]: files and folders on the command line to outputs,
+//! * [`plan`](mod@plan) and [`batch`]: files and folders on the command line to outputs,
 //!   everything checked before anything is written;
 //! * [`testset`]: `hidiff test`, outputs saved as the official test does and
 //!   scored with the paper's protocols (`hidiff-metrics`).

@@ -89,3 +89,19 @@ fn self_ensemble_is_the_mean_of_the_eight_transformed_runs() {
     let single = plain.deblur_planar(&lq, h, w, &mut || {});
     assert!(max_abs(&ours, &single) > 1e-4);
 }
+
+#[test]
+fn a_hidiff_checkpoint_carries_its_configuration() {
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("model.safetensors");
+    let model = golden_model();
+    model.save_safetensors(&golden_config(), &file).unwrap();
+    let cfg = hidiff_infer::embedded_config(&file).unwrap().expect("our checkpoints embed their configuration");
+    assert_eq!(cfg.transformer, golden_config().transformer);
+    assert!(hidiff_infer::embedded_config(&golden_dir()).unwrap().is_none(), "official folders do not");
+    let reloaded = hidiff_infer::load_for_inference::<B>(&file, &cfg, "embedded", &Default::default()).unwrap();
+    let lq = pattern(16, 24);
+    let a = to_host(model.infer(tensor(&lq, 16, 24), None, 0));
+    let b = to_host(reloaded.infer(tensor(&lq, 16, 24), None, 0));
+    assert_eq!(max_abs(&a, &b), 0.0);
+}

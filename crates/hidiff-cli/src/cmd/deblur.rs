@@ -158,13 +158,13 @@ pub fn run(args: &DeblurArgs) -> Result<()> {
     Ok(())
 }
 
-/// Progress bars on stderr: one over images, one over the passes (tiles,
-/// ensemble members) of an image that takes several. Hidden when stderr is not
-/// a terminal.
+/// Progress bars on stderr: one over images and, while an image takes several
+/// passes (tiles, ensemble members), one over its passes. Hidden when stderr is
+/// not a terminal.
 pub struct Bars {
     multi: MultiProgress,
     images: ProgressBar,
-    passes: ProgressBar,
+    passes: std::sync::Mutex<Option<ProgressBar>>,
 }
 
 impl std::fmt::Debug for Bars {
@@ -174,7 +174,7 @@ impl std::fmt::Debug for Bars {
 }
 
 impl Bars {
-    /// Two bars, the pass bar hidden until an image needs it.
+    /// The image bar; pass bars come and go with the images that need them.
     pub fn new() -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let images = multi.add(ProgressBar::new(0));
@@ -182,11 +182,11 @@ impl Bars {
             ProgressStyle::with_template("{bar:30} {pos}/{len} images [{elapsed_precise}, eta {eta}] {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let passes = multi.add(ProgressBar::hidden());
-        passes.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} tiles/passes").unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        Self { multi, images, passes }
+        Self { multi, images, passes: std::sync::Mutex::new(None) }
+    }
+
+    fn take_passes(&self) -> Option<ProgressBar> {
+        self.passes.lock().map(|mut p| p.take()).unwrap_or(None)
     }
 }
 
@@ -204,23 +204,36 @@ impl Progress for Bars {
     fn image_start(&self, path: &Path, passes: usize) {
         self.images.set_message(path.display().to_string());
         if passes > 1 {
-            self.passes.set_draw_target(ProgressDrawTarget::stderr());
-            self.passes.set_length(passes as u64);
-            self.passes.set_position(0);
+            let bar = self.multi.add(ProgressBar::new(passes as u64));
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} tiles/passes").unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            if let Ok(mut slot) = self.passes.lock() {
+                *slot = Some(bar);
+            }
         }
     }
 
     fn pass_done(&self) {
-        self.passes.inc(1);
+        if let Ok(slot) = self.passes.lock() {
+            if let Some(bar) = slot.as_ref() {
+                bar.inc(1);
+            }
+        }
     }
 
     fn image_done(&self, _path: &Path, _pixels: u64) {
+        if let Some(bar) = self.take_passes() {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
         self.images.inc(1);
-        self.passes.set_draw_target(ProgressDrawTarget::hidden());
     }
 
     fn finish(&self) {
-        self.passes.finish_and_clear();
+        if let Some(bar) = self.take_passes() {
+            bar.finish_and_clear();
+        }
         self.images.finish_and_clear();
         let _ = self.multi.clear();
     }

@@ -11,6 +11,9 @@ use crate::config_source::ConfigSource;
 pub struct InfoArgs {
     #[command(flatten)]
     pub config: ConfigSource,
+    /// Read the configuration stored in this hidiff checkpoint.
+    #[arg(long, conflicts_with_all = ["config", "preset"])]
+    pub weights: Option<std::path::PathBuf>,
     /// Image size for the FLOP count, HxW.
     #[arg(long, default_value = "256x256", value_parser = crate::config_source::parse_hw)]
     pub size: (usize, usize),
@@ -21,7 +24,14 @@ pub struct InfoArgs {
 
 /// Prints parameters per network and FLOPs at the given size.
 pub fn run(args: &InfoArgs) -> Result<()> {
-    let (cfg, name) = args.config.resolve()?;
+    let (cfg, name) = match &args.weights {
+        Some(w) => {
+            let cfg = hidiff_model::checkpoint::embedded_config(&hidiff_model::WeightsPath::detect(w)?)?
+                .with_context(|| format!("{} holds no hidiff configuration; pass --config or --preset", w.display()))?;
+            (cfg, w.display().to_string())
+        }
+        None => args.config.resolve()?,
+    };
     let (h, w) = args.size;
     let model = cfg.init::<burn::backend::Flex>(Networks::All, &Default::default());
     let count = |net: Network| -> usize {

@@ -98,7 +98,9 @@ pub fn run(args: &MetricsArgs) -> Result<()> {
     match (&args.gt, &args.pred, &args.gt_dir, &args.pred_dir) {
         (Some(gt), Some(pred), None, None) => run_pair(args, protocol, gt, pred),
         (None, None, Some(gt_dir), Some(pred_dir)) => run_folders(args, protocol, gt_dir, pred_dir),
-        _ => bail!("give either --gt and --pred (one pair) or --gt-dir and --pred-dir (two folders)"),
+        _ => {
+            bail!("give either --gt and --pred (one pair) or --gt-dir and --pred-dir (two folders)")
+        }
     }
 }
 
@@ -114,7 +116,10 @@ fn run_pair(args: &MetricsArgs, protocol: Protocol, gt: &Path, pred: &Path) -> R
             "psnr": scores.psnr,
             "ssim": scores.ssim,
         });
-        println!("{}", serde_json::to_string(&obj).context("serialising the scores")?);
+        println!(
+            "{}",
+            serde_json::to_string(&obj).context("serialising the scores")?
+        );
         return Ok(());
     }
     println!("protocol  {protocol}");
@@ -132,27 +137,47 @@ fn print_realblur(scores: &Scores) {
         println!("valid     {} pixels", rb.valid_pixels);
         for (i, row) in rb.warp_matrix.iter().enumerate() {
             let label = if i == 0 { "warp" } else { "" };
-            println!("{label:<9} [{:>12.6} {:>12.6} {:>12.6}]", row[0], row[1], row[2]);
+            println!(
+                "{label:<9} [{:>12.6} {:>12.6} {:>12.6}]",
+                row[0], row[1], row[2]
+            );
         }
     }
 }
 
-fn run_folders(args: &MetricsArgs, protocol: Protocol, gt_dir: &Path, pred_dir: &Path) -> Result<()> {
+fn run_folders(
+    args: &MetricsArgs,
+    protocol: Protocol,
+    gt_dir: &Path,
+    pred_dir: &Path,
+) -> Result<()> {
     let progress = if std::io::stderr().is_terminal() {
-        let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} ETA {eta} {msg}")
-            .context("progress bar template")?;
+        let style = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} {elapsed_precise} ETA {eta} {msg}",
+        )
+        .context("progress bar template")?;
         indicatif::ProgressBar::new(0).with_style(style)
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let report = evaluate_folders(protocol, gt_dir, pred_dir, args.pair_by.into(), &progress).with_context(|| {
-        format!("scoring '{}' against '{}'", pred_dir.display(), gt_dir.display())
-    })?;
+    let report = evaluate_folders(protocol, gt_dir, pred_dir, args.pair_by.into(), &progress)
+        .with_context(|| {
+            format!(
+                "scoring '{}' against '{}'",
+                pred_dir.display(),
+                gt_dir.display()
+            )
+        })?;
     if let Some(csv) = &args.csv {
-        report.save_csv(csv).with_context(|| format!("writing '{}'", csv.display()))?;
+        report
+            .save_csv(csv)
+            .with_context(|| format!("writing '{}'", csv.display()))?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("serialising the report")?
+        );
         return Ok(());
     }
     print_table(&report);
@@ -168,7 +193,13 @@ fn print_table(report: &FolderReport) {
             .file_name()
             .map_or_else(|| p.to_string(), |n| n.to_string_lossy().into_owned())
     };
-    let width = report.images.iter().map(|r| name(&r.gt).len()).max().unwrap_or(4).max(4);
+    let width = report
+        .images
+        .iter()
+        .map(|r| name(&r.gt).len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     println!("protocol {} (pairs by {})", report.protocol, report.pair_by);
     println!("{:<width$}  {:>10}  {:>8}", "gt", "PSNR (dB)", "SSIM");
     for r in &report.images {

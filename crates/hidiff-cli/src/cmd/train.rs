@@ -42,7 +42,7 @@ fn parse_devices(s: &str) -> Result<Vec<DeviceArg>> {
         .map(|d| d.trim().parse::<DeviceArg>().map_err(anyhow::Error::msg))
         .collect::<Result<_>>()?;
     if devices.len() > 1 {
-        if devices.iter().any(|d| *d == DeviceArg::Cpu) {
+        if devices.contains(&DeviceArg::Cpu) {
             bail!("--device {s}: several devices are supported for CUDA only (cuda:0,cuda:1,...)");
         }
         let mut seen = devices.clone();

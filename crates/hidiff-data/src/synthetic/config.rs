@@ -28,13 +28,13 @@ pub struct BlurConfig {
 }
 
 impl BlurConfig {
-    /// The blur of `train/` and `test/`: half uniform, half non-uniform, 4–20 px paths.
+    /// The blur of `train/` and `test/`: half uniform, half non-uniform, 6–24 px paths.
     pub fn standard() -> Self {
         Self {
             uniform_probability: 0.5,
-            length: [4.0, 20.0],
+            length: [6.0, 24.0],
             anxiety: [0.001, 0.01],
-            exposure: [0.5, 1.0],
+            exposure: [0.6, 1.0],
             max_rotation_deg: 1.0,
             max_zoom: 0.01,
             trajectory_samples: 2000,

@@ -112,8 +112,8 @@ pub struct PairInfo {
     pub anxiety: f64,
     /// Fraction of the trajectory recorded.
     pub exposure: f64,
-    /// Whether the sharp image is a photograph (else procedural).
-    pub photo: bool,
+    /// The photograph the sharp image was cut from, or `None` if procedural.
+    pub photo: Option<&'static str>,
     /// PSF side (uniform mode) or number of frames averaged (non-uniform mode).
     pub support: usize,
 }
@@ -188,8 +188,11 @@ fn synthesize_valid(config: &SyntheticConfig, split: SyntheticSplit, index: usiz
     } else {
         None
     };
-    let is_photo = photo.is_some();
-    let sharp = photo.unwrap_or_else(|| procedural(&mut rng, padded_w, padded_h));
+    let photo_name = photo.as_ref().map(|(_, name)| *name);
+    let sharp = match photo {
+        Some((canvas, _)) => canvas,
+        None => procedural(&mut rng, padded_w, padded_h),
+    };
     let gt = sharp.crop(margin, margin, width, height).to_rgb8();
     let linear = sharp.to_linear();
     let blurred: Canvas = match &blur {
@@ -206,7 +209,7 @@ fn synthesize_valid(config: &SyntheticConfig, split: SyntheticSplit, index: usiz
             length: params.length,
             anxiety: params.anxiety,
             exposure,
-            photo: is_photo,
+            photo: photo_name,
             support,
         },
     }

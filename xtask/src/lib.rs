@@ -1,0 +1,10 @@
+//! The task runner of the hidiff workspace (matklad's cargo-xtask pattern): it
+//! reproduces the paper's tables and figures, runs ablation sweeps and benchmarks
+//! by driving the `hidiff` binary, and writes `results/`.
+
+pub mod bench;
+pub mod paper;
+pub mod plot;
+pub mod report;
+pub mod reproduce;
+pub mod runner;
