@@ -46,7 +46,7 @@ impl Profile {
     fn schedule(self) -> (u64, u64, u64, u64) {
         match self {
             Self::Smoke => (2, 2, 32, 2),
-            Self::Quick => (150, 100, 64, 4),
+            Self::Quick => (100, 60, 48, 4),
             Self::Paper => (300_000, 300_000, 0, 0),
         }
     }

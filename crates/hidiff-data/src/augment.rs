@@ -63,17 +63,26 @@ impl Augmentation {
     /// The input position `(row, col)` whose value lands at output `(r, c)`, for an
     /// input of `height × width`.
     pub fn source_of(self, r: usize, c: usize, height: usize, width: usize) -> (usize, usize) {
-        let (h1, w1) = (height - 1, width - 1);
-        match self {
-            Self::Identity => (r, c),
-            Self::FlipUd => (h1 - r, c),
-            Self::Rot90 => (c, w1 - r),
-            Self::Rot90FlipUd => (c, r),
-            Self::Rot180 => (h1 - r, w1 - c),
-            Self::Rot180FlipUd => (r, w1 - c),
-            Self::Rot270 => (h1 - c, r),
-            Self::Rot270FlipUd => (h1 - c, w1 - r),
-        }
+        let map = self.index_map(height, width);
+        let (r, c) = (r as isize, c as isize);
+        ((map.origin.0 + r * map.down.0 + c * map.right.0) as usize, (map.origin.1 + r * map.down.1 + c * map.right.1) as usize)
+    }
+
+    /// The mode as an affine map of indices: output `(r, c)` reads input
+    /// `origin + r·down + c·right` (each a `(row, col)` pair).
+    pub fn index_map(self, height: usize, width: usize) -> IndexMap {
+        let (h1, w1) = (height as isize - 1, width as isize - 1);
+        let (origin, down, right) = match self {
+            Self::Identity => ((0, 0), (1, 0), (0, 1)),
+            Self::FlipUd => ((h1, 0), (-1, 0), (0, 1)),
+            Self::Rot90 => ((0, w1), (0, -1), (1, 0)),
+            Self::Rot90FlipUd => ((0, 0), (0, 1), (1, 0)),
+            Self::Rot180 => ((h1, w1), (-1, 0), (0, -1)),
+            Self::Rot180FlipUd => ((0, w1), (1, 0), (0, -1)),
+            Self::Rot270 => ((h1, 0), (0, 1), (-1, 0)),
+            Self::Rot270FlipUd => ((h1, w1), (0, -1), (-1, 0)),
+        };
+        IndexMap { origin, down, right }
     }
 
     /// Applies the mode to an interleaved `height × width × channels` array.
@@ -86,13 +95,20 @@ impl Augmentation {
             return data.to_vec();
         }
         let (oh, ow) = self.output_size(height, width);
+        let map = self.index_map(height, width);
+        let (w, ch) = (width as isize, channels as isize);
+        let step_r = (map.down.0 * w + map.down.1) * ch;
+        let step_c = (map.right.0 * w + map.right.1) * ch;
         let mut out = Vec::with_capacity(data.len());
-        for r in 0..oh {
-            for c in 0..ow {
-                let (sr, sc) = self.source_of(r, c, height, width);
-                let at = (sr * width + sc) * channels;
-                out.extend_from_slice(&data[at..at + channels]);
+        let mut row_start = (map.origin.0 * w + map.origin.1) * ch;
+        for _ in 0..oh {
+            let mut at = row_start;
+            for _ in 0..ow {
+                let i = at as usize;
+                out.extend_from_slice(&data[i..i + channels]);
+                at += step_c;
             }
+            row_start += step_r;
         }
         out
     }
@@ -104,4 +120,16 @@ impl Augmentation {
         let data = self.apply_hwc(img.as_raw(), h, w, 3);
         RgbImage::from_raw(ow as u32, oh as u32, data).expect("the buffer holds oh*ow*3 samples by construction")
     }
+}
+
+/// An augmentation as an affine map of `(row, col)` indices; see
+/// [`Augmentation::index_map`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexMap {
+    /// Input position of output `(0, 0)`.
+    pub origin: (isize, isize),
+    /// Input step for one output row down.
+    pub down: (isize, isize),
+    /// Input step for one output column right.
+    pub right: (isize, isize),
 }

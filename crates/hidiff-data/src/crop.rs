@@ -41,7 +41,55 @@ impl PatchDraw {
     pub fn apply(&self, img: &RgbImage) -> RgbImage {
         self.augmentation.apply(&crop(img, self.top, self.left, self.patch, self.patch))
     }
+
+    /// In one pass, the `size × size` window at (`sub_top`, `sub_left`) of
+    /// [`PatchDraw::apply`]'s result, written to `out` as CHW floats in `[0, 1]`.
+    /// The caller guarantees that the windows fit.
+    ///
+    /// # Panics
+    /// If `out.len() != 3 · size²` (a programmer error).
+    pub fn write_chw(&self, img: &RgbImage, sub_top: u32, sub_left: u32, size: u32, out: &mut [f32]) {
+        let map = self.augmentation.index_map(self.patch as usize, self.patch as usize);
+        let width = img.width() as isize;
+        let raw = img.as_raw();
+        let (top, left) = (self.top as isize, self.left as isize);
+        let (sub_top, sub_left, size) = (sub_top as isize, sub_left as isize, size as usize);
+        // Image position of augmented-patch position (r, c): the crop's origin plus the index map.
+        let row0 = top + map.origin.0 + sub_top * map.down.0 + sub_left * map.right.0;
+        let col0 = left + map.origin.1 + sub_top * map.down.1 + sub_left * map.right.1;
+        let step_r = (map.down.0 * width + map.down.1) * 3;
+        let step_c = (map.right.0 * width + map.right.1) * 3;
+        let plane = size * size;
+        assert_eq!(out.len(), 3 * plane, "write_chw: the output holds 3 planes of size²");
+        let (first, rest) = out.split_at_mut(plane);
+        let (second, third) = rest.split_at_mut(plane);
+        let mut row_start = (row0 * width + col0) * 3;
+        let mut k = 0;
+        for _ in 0..size {
+            let mut at = row_start;
+            for _ in 0..size {
+                let i = at as usize;
+                first[k] = UNIT[raw[i] as usize];
+                second[k] = UNIT[raw[i + 1] as usize];
+                third[k] = UNIT[raw[i + 2] as usize];
+                k += 1;
+                at += step_c;
+            }
+            row_start += step_r;
+        }
+    }
 }
+
+/// `v / 255` for every 8-bit value.
+static UNIT: [f32; 256] = {
+    let mut table = [0.0; 256];
+    let mut v = 0;
+    while v < 256 {
+        table[v] = v as f32 / 255.0;
+        v += 1;
+    }
+    table
+};
 
 /// Checks that a decoded training pair has equal sizes of at least `patch`.
 pub(crate) fn check_training_pair(meta: &ImagePair, pair: &DecodedPair, patch: u32) -> Result<()> {

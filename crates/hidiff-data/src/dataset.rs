@@ -106,7 +106,11 @@ impl RandomPatchDataset {
         let mut rng = stream(self.seed, Domain::Sample, s, 0);
         let draw = PatchDraw::random(&mut rng, w, h, self.patch)
             .ok_or_else(|| DataError::ImageTooSmall { path: meta.lq.clone(), size: (w, h), needed: self.patch })?;
-        Ok(PairItem::from_images(meta.name.clone(), &draw.apply(&pair.lq), &draw.apply(&pair.gt)))
+        let p = self.patch as usize;
+        let (mut lq, mut gt) = (vec![0.0; 3 * p * p], vec![0.0; 3 * p * p]);
+        draw.write_chw(&pair.lq, 0, 0, self.patch, &mut lq);
+        draw.write_chw(&pair.gt, 0, 0, self.patch, &mut gt);
+        Ok(PairItem { name: meta.name.clone(), lq, gt, height: p, width: p })
     }
 
     /// The errors hidden behind `None`s of `get` since the last call.

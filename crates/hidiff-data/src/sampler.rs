@@ -16,14 +16,13 @@
 //!    augmented `P×P` patch, same for lq and gt.
 //!
 //! Every draw comes from a stream keyed by the seed and the iteration or sample
-//! number ([`crate::seeding`]), so [`TrainSampler::batch`] is a pure function of
+//! number (a ChaCha8 key of seed, purpose and number), so [`TrainSampler::batch`] is a pure function of
 //! `(seed, iteration)`: training resumes exactly, and only the `k` chosen samples
 //! are decoded.
 
 use std::sync::{Arc, Mutex};
 
 use burn::tensor::{backend::Backend, Tensor, TensorData};
-use image::RgbImage;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rayon::prelude::*;
@@ -31,10 +30,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::crop::{check_training_pair, PatchDraw};
 use crate::error::{DataError, Result};
-use crate::image_io::{crop, push_chw_f32};
 use crate::schedule::ProgressiveSchedule;
 use crate::seeding::{stream, Domain};
-use crate::source::{ImageCache, PairSource};
+use crate::source::{DecodedPair, ImageCache, PairSource};
 
 /// Configuration of a [`TrainSampler`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,30 +200,31 @@ impl TrainSampler {
                 (s, self.permutations.pair_of(self.config.seed, s, self.source.len()))
             })
             .collect();
-        let patches = samples
-            .par_iter()
-            .map(|&(s, index)| {
-                let (lq, gt) = self.loader_sample(s, index)?;
-                Ok((crop(&lq, x0, y0, patch, patch), crop(&gt, x0, y0, patch, patch), index))
-            })
-            .collect::<Result<Vec<_>>>()?;
         let p = patch as usize;
+        let plane = 3 * p * p;
         let mut batch = PairBatch {
-            lq: Vec::with_capacity(patches.len() * 3 * p * p),
-            gt: Vec::with_capacity(patches.len() * 3 * p * p),
-            shape: [patches.len(), 3, p, p],
-            names: Vec::with_capacity(patches.len()),
+            lq: vec![0.0; samples.len() * plane],
+            gt: vec![0.0; samples.len() * plane],
+            shape: [samples.len(), 3, p, p],
+            names: samples.iter().map(|&(_, index)| self.source.pair(index).name.clone()).collect(),
         };
-        for (lq, gt, index) in &patches {
-            push_chw_f32(lq, &mut batch.lq);
-            push_chw_f32(gt, &mut batch.gt);
-            batch.names.push(self.source.pair(*index).name.clone());
-        }
+        batch
+            .lq
+            .par_chunks_mut(plane)
+            .zip(batch.gt.par_chunks_mut(plane))
+            .zip(samples.par_iter())
+            .try_for_each(|((lq, gt), &(s, index))| {
+                let (pair, draw) = self.loader_sample(s, index)?;
+                draw.write_chw(&pair.lq, x0, y0, patch, lq);
+                draw.write_chw(&pair.gt, x0, y0, patch, gt);
+                Ok::<(), DataError>(())
+            })?;
         Ok(batch)
     }
 
-    /// The loader's `P×P` augmented patch pair of global sample `s` (pair `index`).
-    fn loader_sample(&self, s: u64, index: usize) -> Result<(RgbImage, RgbImage)> {
+    /// The decoded pair and the loader's `P×P` window and augmentation of global
+    /// sample `s` (pair `index`).
+    fn loader_sample(&self, s: u64, index: usize) -> Result<(Arc<DecodedPair>, PatchDraw)> {
         let pair = self.source.get(index)?;
         let meta = self.source.pair(index);
         check_training_pair(meta, &pair, self.loader_patch)?;
@@ -233,6 +232,6 @@ impl TrainSampler {
         let (w, h) = pair.lq.dimensions();
         let draw = PatchDraw::random(&mut rng, w, h, self.loader_patch)
             .ok_or_else(|| DataError::ImageTooSmall { path: meta.lq.clone(), size: (w, h), needed: self.loader_patch })?;
-        Ok((draw.apply(&pair.lq), draw.apply(&pair.gt)))
+        Ok((pair, draw))
     }
 }

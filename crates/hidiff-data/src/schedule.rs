@@ -55,8 +55,9 @@ impl ProgressiveSchedule {
         Ok(Self { stages })
     }
 
-    /// The paper's GoPro schedule (reference 4.5, `mini_batch_sizes` [16,10,8,4,2,2],
-    /// `gt_sizes` [128,160,192,256,320,384], `iters` [20k,20k,20k,20k,20k,200k]).
+    /// The paper's GoPro schedule (reference 4.5: `mini_batch_sizes`
+    /// `[16,10,8,4,2,2]`, `gt_sizes` `[128,160,192,256,320,384]`, `iters`
+    /// `[20k,20k,20k,20k,20k,200k]`).
     pub fn paper() -> Self {
         let table = [(20_000, 128, 16), (40_000, 160, 10), (60_000, 192, 8), (80_000, 256, 4), (100_000, 320, 2), (300_000, 384, 2)];
         Self { stages: table.map(|(until_iter, patch, batch)| ScheduleStage { until_iter, patch, batch }).to_vec() }

@@ -127,3 +127,18 @@ fn sampler_batches_keep_pairs_aligned_through_subcrops() {
 fn set_index(name: &str) -> usize {
     name.trim_start_matches('p').trim_end_matches(".png").parse().expect("p<i>.png")
 }
+
+#[test]
+fn the_one_pass_float_path_equals_crop_augment_subcrop() {
+    let img = position_pattern(37, 29);
+    for augmentation in Augmentation::ALL {
+        let draw = hidiff_data::crop::PatchDraw { top: 5, left: 9, patch: 20, augmentation };
+        let (sub_top, sub_left, size) = (3, 6, 12);
+        let patch = draw.apply(&img);
+        let window = image::imageops::crop_imm(&patch, sub_left, sub_top, size, size).to_image();
+        let expected = hidiff_data::image_io::to_chw_f32(&window);
+        let mut got = vec![0.0; 3 * 12 * 12];
+        draw.write_chw(&img, sub_top, sub_left, size, &mut got);
+        assert_eq!(got, expected, "{augmentation:?}");
+    }
+}

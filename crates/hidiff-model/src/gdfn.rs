@@ -7,7 +7,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use burn::nn::Linear;
 
-use crate::mdta::{conv1x1, conv3x3, modulate, modulation_pair};
+use crate::mdta::{conv1x1, conv3x3, conv_part, modulate, modulation_pair};
 use crate::ops::gelu;
 
 /// `project_in` → depthwise 3×3 → `GELU(x1) * x2` → `project_out`.
@@ -42,8 +42,9 @@ impl<B: Backend> FeedForward<B> {
     /// `x: [B, C, H, W]` (normalised), `prior: [B, C']` at the latent level → `[B, C, H, W]`.
     pub fn forward(&self, x: Tensor<B, 4>, prior: Option<&Tensor<B, 2>>) -> Tensor<B, 4> {
         let x = modulate(x, &self.ln1, &self.ln2, prior);
-        let x = self.dwconv.forward(self.project_in.forward(x)); // [b, 2h, H, W]
-        let [x1, x2]: [Tensor<B, 4>; 2] = x.chunk(2, 1).try_into().expect("two chunks");
+        // x1, x2 = chunk(dwconv(project_in(x)), 2), computed part by part (see `conv_part`).
+        let part = |i: usize| conv_part(&self.dwconv, conv_part(&self.project_in, x.clone(), i, 2), i, 2); // [b, h, H, W]
+        let (x1, x2) = (part(0), part(1));
         self.project_out.forward(gelu(x1) * x2)
     }
 }

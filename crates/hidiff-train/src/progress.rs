@@ -53,7 +53,7 @@ impl Progress {
             ProgressMode::Auto => {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
                 bar.set_style(
-                    ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
+                    ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:40} {pos}/{len}\n  {wide_msg}")
                         .expect("a valid template"),
                 );
                 bar.set_prefix(label.to_string());

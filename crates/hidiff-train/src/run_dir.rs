@@ -27,16 +27,25 @@ pub const LATEST_WEIGHTS: &str = "model_latest.safetensors";
 /// The exported model of the best validation.
 pub const BEST_WEIGHTS: &str = "model_best.safetensors";
 
+/// Whether `out` exists and holds anything.
+///
+/// # Errors
+/// An unreadable folder.
+pub fn is_used(out: &Path) -> Result<bool> {
+    if !out.exists() {
+        return Ok(false);
+    }
+    let mut entries = fs::read_dir(out).map_err(|e| TrainError::io("cannot list", out, e))?;
+    Ok(entries.next().is_some())
+}
+
 /// Prepares `out` for a fresh run: it must not exist or be empty.
 ///
 /// # Errors
 /// [`TrainError::OutputNotEmpty`], or a failed write.
 pub fn create(out: &Path, exp: &Experiment) -> Result<()> {
-    if out.exists() {
-        let mut entries = fs::read_dir(out).map_err(|e| TrainError::io("cannot list", out, e))?;
-        if entries.next().is_some() {
-            return Err(TrainError::OutputNotEmpty(out.to_path_buf()));
-        }
+    if is_used(out)? {
+        return Err(TrainError::OutputNotEmpty(out.to_path_buf()));
     }
     fs::create_dir_all(out).map_err(|e| TrainError::io("cannot create", out, e))?;
     write_atomically(&out.join(EXPERIMENT_FILE), exp.to_toml_string().as_bytes())?;

@@ -145,6 +145,15 @@ fn run<B: AutodiffBackend, M: StageModule<B> + Sync>(exp: &Experiment, opts: &Ru
     let device = devices.first().cloned().ok_or_else(|| TrainError::Unsupported("no device given".into()))?;
     let out = opts.out.clone();
 
+    if !opts.resume && run_dir::is_used(&out)? {
+        return Err(TrainError::OutputNotEmpty(out));
+    }
+    // Data first, so that a data error leaves no run folder behind.
+    let root = prepare_data_root(f, opts.data_root.as_deref())?;
+    let schedule = exp.schedule();
+    let sampler = Arc::new(open_train(f, &schedule, &root, devices.len())?);
+    let val_set = ValSet::open(f, &root)?;
+
     // The run folder and where to start.
     let resume_from = if opts.resume {
         run_dir::check_resume(&out, &exp)?;
@@ -166,12 +175,6 @@ fn run<B: AutodiffBackend, M: StageModule<B> + Sync>(exp: &Experiment, opts: &Ru
     let start = resume_from.as_ref().map_or(0, |(_, s)| s.iteration);
     let total = f.train.total_iter;
     let progress = Progress::new(opts.progress, &format!("{} s{}", f.name, u8::from(M::STAGE)), start, total);
-
-    // Data.
-    let root = prepare_data_root(f, opts.data_root.as_deref())?;
-    let schedule = exp.schedule();
-    let sampler = Arc::new(open_train(f, &schedule, &root, devices.len())?);
-    let val_set = ValSet::open(f, &root)?;
 
     // Model, optimiser, schedule.
     // burn's initialisers draw from one process-wide generator: hold it while

@@ -60,4 +60,5 @@ fn missing_folder_is_named() {
     let err = train::<B>(&exp, &opts(&tmp.path().join("run"), &data, 2, false), &[Default::default()]).expect_err("no data");
     let message = err.to_string();
     assert!(message.contains(&data.join("train/input").display().to_string()), "{message}");
+    assert!(!tmp.path().join("run").exists(), "a data error leaves no run folder behind");
 }

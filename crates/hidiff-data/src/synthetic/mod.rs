@@ -9,7 +9,7 @@
 //!   are averaged like GoPro's ([`shake`]). Both are done in linear light
 //!   (gamma 2.2, [`canvas`]).
 //! * Mild signal-dependent sensor noise and 8-bit quantisation ([`noise`]).
-//! * [`generate`] writes `train/`, `test/` and `test_shift/` (a test set with
+//! * [`generate()`] writes `train/`, `test/` and `test_shift/` (a test set with
 //!   longer, non-uniform shake: the stand-in for the paper's "trained on GoPro,
 //!   tested on RealBlur" columns), deterministically for a seed.
 

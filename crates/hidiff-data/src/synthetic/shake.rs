@@ -133,8 +133,8 @@ impl CameraMotion {
                     let sy = row[1] + ex[1] * x as f64;
                     let v = src.sample(sx as f32, sy as f32);
                     let at = (y * self.width + x) * 3;
-                    for k in 0..3 {
-                        out.data[at + k] += v[k];
+                    for (o, s) in out.data[at..at + 3].iter_mut().zip(v) {
+                        *o += s;
                     }
                 }
             }
