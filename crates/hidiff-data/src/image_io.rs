@@ -24,7 +24,10 @@ pub fn has_image_extension(path: &Path) -> bool {
 }
 
 fn unreadable(path: &Path, source: image::ImageError) -> DataError {
-    DataError::UnreadableImage { path: path.to_path_buf(), source }
+    DataError::UnreadableImage {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The size `(width, height)` of an image, read from its header only.
@@ -53,13 +56,28 @@ pub fn read_rgb8(path: &Path) -> Result<RgbImage> {
 /// first and are renamed into place, so an interrupted run never leaves a
 /// truncated image under the final name.
 pub fn write_png(img: &RgbImage, path: &Path) -> Result<()> {
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("image.png");
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("image.png");
     let tmp = path.with_file_name(format!(".{file_name}.tmp"));
     let file = fs::File::create(&tmp).map_err(|e| DataError::io("cannot create", &tmp, e))?;
-    let encoder = PngEncoder::new_with_quality(BufWriter::new(file), CompressionType::Fast, FilterType::Adaptive);
+    let encoder = PngEncoder::new_with_quality(
+        BufWriter::new(file),
+        CompressionType::Fast,
+        FilterType::Adaptive,
+    );
     encoder
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
-        .map_err(|source| DataError::WriteImage { path: path.to_path_buf(), source })?;
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|source| DataError::WriteImage {
+            path: path.to_path_buf(),
+            source,
+        })?;
     fs::rename(&tmp, path).map_err(|e| DataError::io("cannot rename into", path, e))
 }
 

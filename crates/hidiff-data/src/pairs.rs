@@ -39,7 +39,10 @@ pub struct ImagePair {
 impl ImagePair {
     /// The base name without extension (`<stem>` of reference 4.7).
     pub fn stem(&self) -> &str {
-        Path::new(&self.name).file_stem().and_then(|s| s.to_str()).unwrap_or(&self.name)
+        Path::new(&self.name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(&self.name)
     }
 }
 
@@ -75,7 +78,10 @@ impl PairSet {
             });
         }
         if gt_names.is_empty() {
-            return Err(DataError::EmptySet { lq_dir: folders.lq.clone(), gt_dir: folders.gt.clone() });
+            return Err(DataError::EmptySet {
+                lq_dir: folders.lq.clone(),
+                gt_dir: folders.gt.clone(),
+            });
         }
         let names = natural_sorted(gt_names.into_iter().collect());
         let pairs = names
@@ -85,12 +91,21 @@ impl PairSet {
                 let gt = folders.gt.join(&name);
                 let lq_size = image_size(&lq)?;
                 let gt_size = image_size(&gt)?;
-                let pair = ImagePair { name, lq, gt, lq_size, gt_size };
+                let pair = ImagePair {
+                    name,
+                    lq,
+                    gt,
+                    lq_size,
+                    gt_size,
+                };
                 check_sizes(&pair, rule)?;
                 Ok(pair)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { folders: folders.clone(), pairs })
+        Ok(Self {
+            folders: folders.clone(),
+            pairs,
+        })
     }
 
     /// The number of pairs.
@@ -105,7 +120,9 @@ impl PairSet {
 
     /// The smallest width and height over all blurry images.
     pub fn min_lq_size(&self) -> (u32, u32) {
-        self.pairs.iter().fold((u32::MAX, u32::MAX), |(w, h), p| (w.min(p.lq_size.0), h.min(p.lq_size.1)))
+        self.pairs.iter().fold((u32::MAX, u32::MAX), |(w, h), p| {
+            (w.min(p.lq_size.0), h.min(p.lq_size.1))
+        })
     }
 }
 

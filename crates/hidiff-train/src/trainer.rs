@@ -2,7 +2,7 @@
 //!
 //! # Why a loop of our own instead of burn-train's `SupervisedTraining`
 //!
-//! The stage modules are burn-train [`TrainStep`] / [`InferenceStep`]
+//! The stage modules are burn-train [`TrainStep`] / [`burn::train::InferenceStep`]
 //! implementations and the optimiser, clip and scheduler are burn's; only the
 //! loop around them is ours, because the `Learner` (0.21) cannot express three
 //! things the reference needs:

@@ -36,6 +36,7 @@ fn unreadable_image_mid_set_names_the_file_and_keeps_the_checkpoint() {
 
     let err = train::<B>(&exp, &opts(&out, &data, 40, true), &[Default::default()]).expect_err("bad image");
     let message = err.to_string();
+    println!("{message}");
     assert!(matches!(err, TrainError::TrainData { .. }), "{message}");
     assert!(message.contains("00002.png"), "the error names the file: {message}");
     assert!(message.contains("iteration"), "{message}");
