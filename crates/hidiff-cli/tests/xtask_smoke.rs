@@ -57,3 +57,25 @@ fn table2_runs_official_golden_weights_on_stand_ins() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/table2.json")).unwrap()).unwrap();
     assert_eq!(json["data"].as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn bench_cpu_smoke_writes_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Hidiff { exe: PathBuf::from(env!("CARGO_BIN_EXE_hidiff")), device: "cpu".into() };
+    let o = xtask::bench::BenchOptions {
+        sizes: "32x32".into(),
+        precision: "f32".into(),
+        iters: 1,
+        preset: "quick".into(),
+        cpu_backend: "flex".into(),
+        batch: 1,
+        patch: 32,
+    };
+    xtask::bench::run(&h, &o, dir.path()).expect("bench smoke run");
+    let md = std::fs::read_to_string(dir.path().join("bench-cpu-f32.md")).unwrap();
+    for part in ["stage-2 inference", "transformer (net_g)", "diffusion", "train step"] {
+        assert!(md.contains(part), "{md}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("bench-cpu-f32.json")).unwrap()).unwrap();
+    assert!(json["rows"].as_array().unwrap().iter().all(|r| r["median_ms"].as_f64().unwrap() > 0.0));
+}

@@ -290,17 +290,13 @@ pub fn encode(img: &DynamicImage, format: ImageFormat, path: &Path) -> Result<Ve
     Ok(out.into_inner())
 }
 
-/// Writes `bytes` to `path` through a hidden temporary file in the same folder
-/// and a rename, so an interrupted run never leaves a truncated image under
-/// `path`.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a
+/// rename (the model crate's [`hidiff_model::checkpoint::write_atomically`]), so an
+/// interrupted run never leaves a truncated image under `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
-    let tmp = dir.join(format!(".{name}.hidiff-{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| InferError::io("cannot write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        InferError::io("cannot write", path, e)
+    hidiff_model::checkpoint::write_atomically(path, bytes).map_err(|e| match e {
+        hidiff_model::ModelError::Io { path, source } => InferError::io("cannot write", &path, source),
+        other => InferError::io("cannot write", path, std::io::Error::other(other.to_string())),
     })
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
+
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use hidiff_model::{ModelConfig, Networks};
@@ -110,8 +111,8 @@ impl WithBackend for Work<'_> {
     type Output = Vec<BenchRow>;
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Vec<BenchRow>> {
         let a = self.args;
+        // No `to_device` here: on an autodiff backend it drops gradient tracking.
         let model = self.cfg.init::<B>(Networks::All, &device);
-        let model = model.to_device(&device);
         let infer = model.valid();
         let mut rows = Vec::new();
         let row = |part: &str, shape: String, (median, min): (f64, f64), per: Option<f64>| BenchRow {
