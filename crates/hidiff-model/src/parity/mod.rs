@@ -13,7 +13,7 @@ use crate::checkpoint::{load_model, WeightsPath};
 use crate::config::ModelConfig;
 use crate::diffusion::StepTrace;
 use crate::error::Result;
-use crate::grads::{named_grads, total_norm};
+use crate::grads::{named_gradients, total_norm};
 use crate::hidiff::{HiDiff, Networks};
 use crate::keymap::{KeyStyle, Network};
 use crate::ops::pad_to_multiple;
@@ -276,15 +276,15 @@ fn train_case<B: AutodiffBackend>(refs: &CaseTensors, cfg: &ModelConfig, m: &HiD
     case.check("l_pix", l_pix, tols.loss)?;
     case.check("l_pix_diff", l_diff, tols.loss)?;
     case.check_opt("l_total", total.clone(), tols.loss)?;
-    let grads = total.backward();
+    let mut grads = total.backward();
     let style = KeyStyle::of(cfg);
     let mut all: Vec<TensorData> = Vec::new();
     let per_net: Vec<(Network, Vec<(String, TensorData)>)> = vec![
-        (Network::G, named_grads(&m.net_g, &grads)),
-        (Network::D, m.net_d.as_ref().map(|d| named_grads(d, &grads)).unwrap_or_default()),
-        (Network::LeDm, m.net_le_dm.as_ref().map(|d| named_grads(d, &grads)).unwrap_or_default()),
+        (Network::G, net_grads(&m.net_g, &mut grads)),
+        (Network::D, m.net_d.as_ref().map(|d| net_grads(d, &mut grads)).unwrap_or_default()),
+        (Network::LeDm, m.net_le_dm.as_ref().map(|d| net_grads(d, &mut grads)).unwrap_or_default()),
     ];
-    let le_grads = m.net_le.as_ref().map(|d| named_grads(d, &grads)).unwrap_or_default();
+    let le_grads = m.net_le.as_ref().map(|d| net_grads(d, &mut grads)).unwrap_or_default();
     for (net, list) in &per_net {
         let norm = total_norm(list.iter().map(|(_, g)| g));
         let norm_key = format!("grad_norm.{}", net.name());
@@ -309,3 +309,9 @@ fn train_case<B: AutodiffBackend>(refs: &CaseTensors, cfg: &ModelConfig, m: &HiD
     Ok(case.done())
 }
 
+
+/// The gradients of one network, taken out of `grads`, by path in PyTorch layout.
+fn net_grads<B: AutodiffBackend, M: burn::module::AutodiffModule<B>>(module: &M, grads: &mut B::Gradients) -> Vec<(String, TensorData)> {
+    let params = burn::optim::GradientsParams::from_module(grads, module);
+    named_gradients(module, &params, true)
+}
