@@ -2,12 +2,15 @@
 //!
 //! `--device cpu` runs on burn's Flex backend (the gemm-based CPU backend of burn
 //! 0.21; about 2× faster than NdArray here), `--device cuda[:N]` on burn's CUDA
-//! backend when the binary was built with `--features cuda`.
+//! backend when the binary was built with `--features cuda`; `--precision f16|bf16`
+//! sets the device's default float dtype (see `precision.rs`).
 
 use std::str::FromStr;
 
 use anyhow::{bail, Result};
 use burn::tensor::backend::AutodiffBackend;
+
+pub use crate::precision::Precision;
 
 /// A device named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,19 +57,84 @@ pub type CpuBackend = burn::backend::Autodiff<burn::backend::Flex>;
 #[cfg(feature = "cuda")]
 pub type CudaBackend = burn::backend::Autodiff<burn::backend::Cuda>;
 
-/// Runs `work` on the backend of `device`.
+/// Runs `work` on the backend of `device`, in f32.
 pub fn dispatch<W: WithBackend>(device: DeviceArg, work: W) -> Result<W::Output> {
+    dispatch_with(device, Precision::F32, work)
+}
+
+/// Set to `1` to let the CPU run f16/bf16: slow and useless for real work, but it
+/// runs the half-precision code path (dtype settings, weight casts) without a GPU,
+/// which is what the tests and the CPU dry run of `cargo xtask gpu-check` need.
+pub const CPU_HALF_ENV: &str = "HIDIFF_CPU_HALF";
+
+/// Refuses a precision the device cannot run, before anything is loaded.
+pub fn check_precision(device: DeviceArg, precision: Precision) -> Result<()> {
+    let cpu_half = std::env::var(CPU_HALF_ENV).is_ok_and(|v| v == "1");
+    if device == DeviceArg::Cpu && precision != Precision::F32 && !cpu_half {
+        bail!(
+            "--precision {precision} is not available on the CPU: burn's CPU backend computes in f32 here; \
+             use --precision f32, or --device cuda for half precision"
+        );
+    }
+    Ok(())
+}
+
+/// Runs `work` on the backend of `device` with `precision` as the device's default
+/// float dtype (see [`crate::precision`]). On CUDA this first installs hidiff's
+/// cubecl configuration (caches, autotune level, log) and the kernel counter.
+pub fn dispatch_with<W: WithBackend>(device: DeviceArg, precision: Precision, work: W) -> Result<W::Output> {
+    check_precision(device, precision)?;
     match device {
-        DeviceArg::Cpu => work.run::<CpuBackend>(Default::default()),
+        DeviceArg::Cpu => {
+            let device = Default::default();
+            set_precision::<CpuBackend>(&device, precision)?;
+            work.run::<CpuBackend>(device)
+        }
         #[cfg(feature = "cuda")]
         DeviceArg::Cuda(n) => {
-            check_cuda_environment()?;
-            work.run::<CudaBackend>(burn::backend::cuda::CudaDevice::new(n))
+            let device = cuda_device(n)?;
+            set_precision::<CudaBackend>(&device, precision)?;
+            work.run::<CudaBackend>(device)
         }
         #[cfg(not(feature = "cuda"))]
         DeviceArg::Cuda(_) => bail!(
             "this hidiff was built without CUDA support; rebuild with `cargo build --release --features cuda --bin hidiff`"
         ),
+    }
+}
+
+/// Makes CUDA device `n` usable: checks the toolkit, installs the cubecl
+/// configuration and the kernel counter. Call before the first CUDA tensor.
+#[cfg(feature = "cuda")]
+pub fn cuda_device(n: usize) -> Result<burn::backend::cuda::CudaDevice> {
+    check_cuda_environment()?;
+    let installed = crate::cubecl_config::install()?;
+    crate::kernel_progress::install();
+    eprintln!("cubecl: {}", installed.settings.describe());
+    Ok(burn::backend::cuda::CudaDevice::new(n))
+}
+
+fn set_precision<B: burn::tensor::backend::Backend>(device: &B::Device, precision: Precision) -> Result<()> {
+    if precision == Precision::F32 {
+        return Ok(());
+    }
+    burn::tensor::backend::set_default_float_dtype::<B>(device, precision.float_dtype())
+        .map_err(|e| anyhow::anyhow!("cannot run in {precision} on {device:?}: {e}"))
+}
+
+/// GPU memory reserved by cubecl's memory pools on `device`, MiB (`None` on the CPU).
+/// The pools only grow unless cleaned up, so the largest value seen is the peak.
+pub fn gpu_memory_mib(device: DeviceArg) -> Option<f64> {
+    match device {
+        DeviceArg::Cpu => None,
+        #[cfg(feature = "cuda")]
+        DeviceArg::Cuda(n) => {
+            use cubecl::Runtime;
+            let client = cubecl::cuda::CudaRuntime::client(&burn::backend::cuda::CudaDevice::new(n));
+            client.memory_usage().ok().map(|u| u.bytes_reserved as f64 / (1024.0 * 1024.0))
+        }
+        #[cfg(not(feature = "cuda"))]
+        DeviceArg::Cuda(_) => None,
     }
 }
 

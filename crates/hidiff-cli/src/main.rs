@@ -2,7 +2,10 @@
 
 mod cmd;
 mod config_source;
+mod cubecl_config;
 mod device;
+mod kernel_progress;
+mod precision;
 
 use clap::{Parser, Subcommand};
 
@@ -12,6 +15,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    cubecl: cubecl_config::CubeclArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -36,6 +41,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    cubecl_config::set_args(cli.cubecl.clone());
     let result = match &cli.command {
         Command::Parity(a) => cmd::parity::run(a),
         Command::Info(a) => cmd::info::run(a),
@@ -46,6 +52,10 @@ fn main() -> std::process::ExitCode {
         Command::Test(a) => cmd::test::run(a),
         Command::Bench(a) => cmd::bench::run(a),
     };
+    kernel_progress::clear();
+    if let Some(line) = kernel_progress::summary() {
+        eprintln!("{line}");
+    }
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
