@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use hidiff_infer::{
     embedded_config, load_for_inference, plan, prepare_output_dir, run_jobs, validate_inputs, BatchSummary,
@@ -15,18 +15,7 @@ use hidiff_infer::{
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config_source::ConfigSource;
-use crate::device::{dispatch, DeviceArg, WithBackend};
-
-/// Floating-point precision of the model.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
-    /// 32-bit float (the reference).
-    F32,
-    /// IEEE half precision.
-    F16,
-    /// bfloat16.
-    Bf16,
-}
+use crate::device::{check_precision, dispatch_with, DeviceArg, Precision, WithBackend};
 
 /// The model and how to run it: shared by `hidiff deblur` and `hidiff test`.
 #[derive(clap::Args, Debug, Clone)]
@@ -53,7 +42,7 @@ pub struct ModelArgs {
     /// Average the outputs of the 8 flips/rotations (8x slower).
     #[arg(long)]
     pub self_ensemble: bool,
-    /// Floating-point precision of the model.
+    /// Floating-point precision of the model: f32, or f16/bf16 on CUDA.
     #[arg(long, value_enum, default_value = "f32")]
     pub precision: Precision,
 }
@@ -74,33 +63,21 @@ impl ModelArgs {
 
     /// Refuses what this build cannot do, before anything is loaded.
     pub fn check_precision(&self) -> Result<()> {
-        match (self.precision, self.device) {
-            (Precision::F32, _) => Ok(()),
-            (p, DeviceArg::Cpu) => bail!(
-                "--precision {} is not available on the CPU: burn's CPU backend computes in f32; use --precision f32",
-                precision_name(p)
-            ),
-            (p, DeviceArg::Cuda(_)) => bail!(
-                "--precision {} is not supported yet: the half-precision CUDA path (burn 0.21 `Cuda<f16>`) has not been \
-                 validated against the f32 reference; use --precision f32",
-                precision_name(p)
-            ),
-        }
+        check_precision(self.device, self.precision)
     }
 
-    /// Resolves the configuration, loads the weights and wraps them, on `B`.
+    /// Runs `work` on the device and precision these arguments name.
+    pub fn dispatch<W: WithBackend>(&self, work: W) -> Result<W::Output> {
+        dispatch_with(self.device, self.precision, work)
+    }
+
+    /// Resolves the configuration, loads the weights and wraps them, on `B`; the
+    /// weights are cast to the device's float dtype (`--precision`).
     pub fn deblurrer<B: Backend>(&self, device: B::Device) -> Result<Deblurrer<B>> {
         let (cfg, name) = self.config.resolve_or(embedded_config(&self.weights)?)?;
         let model = load_for_inference::<B>(&self.weights, &cfg, &name, &device)?;
+        let model = crate::precision::to_device_float(model, &device);
         Ok(Deblurrer::new(model, device, self.options())?)
-    }
-}
-
-fn precision_name(p: Precision) -> &'static str {
-    match p {
-        Precision::F32 => "f32",
-        Precision::F16 => "f16",
-        Precision::Bf16 => "bf16",
     }
 }
 
@@ -145,7 +122,7 @@ pub fn run(args: &DeblurArgs) -> Result<()> {
     args.model.check_precision()?;
     let opts = PlanOptions { out_dir: args.out.clone(), recursive: args.recursive, overwrite: args.overwrite };
     let jobs = plan(&args.inputs, &opts)?;
-    let summary = dispatch(args.model.device, Work { args, jobs })?;
+    let summary = args.model.dispatch(Work { args, jobs })?;
     eprintln!(
         "deblurred {} image(s), {:.2} megapixels, into {} in {:.1} s: {:.2} s per megapixel ({:.2} s/MP in the model)",
         summary.images,

@@ -10,7 +10,7 @@ use burn::tensor::backend::AutodiffBackend;
 use hidiff_infer::{resolve_test_set, run_test, TestReport, TestSet};
 
 use crate::cmd::deblur::{Bars, ModelArgs};
-use crate::device::{dispatch, WithBackend};
+use crate::device::WithBackend;
 
 /// Arguments of `hidiff test`.
 #[derive(clap::Args, Debug)]
@@ -55,7 +55,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
         set.pairs.folders.lq.display(),
         set.protocol
     );
-    let report = dispatch(args.model.device, Work { args, set })?;
+    let report = args.model.dispatch(Work { args, set })?;
     print!("{}", report.table());
     let json = args.json.clone().unwrap_or_else(|| args.out.join("results.json"));
     report.save_json(&json)?;
