@@ -1,6 +1,12 @@
 //! `hidiff bench`: latency of stage-2 inference, the Transformer alone, the
 //! diffusion alone (LE_DM + T denoiser steps) and one stage-2 training step;
 //! median of N device-synchronised runs after warm-up.
+//!
+//! Every row also has its first call timed on its own (`cold_start_ms`: on CUDA the
+//! first row's includes compiling and autotuning the kernels, unless they come from
+//! the persistent cache), and on CUDA the report counts the kernels compiled and the
+//! peak GPU memory of cubecl's pools. A cold against warm comparison needs two
+//! processes (empty caches, then filled ones): `cargo xtask gpu-check` runs both.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,7 +20,7 @@ use hidiff_model::{ModelConfig, Networks};
 use serde::Serialize;
 
 use crate::config_source::{parse_hw, ConfigSource};
-use crate::device::{dispatch, DeviceArg, WithBackend};
+use crate::device::{check_precision, dispatch_with, gpu_memory_mib, DeviceArg, Precision, WithBackend};
 
 /// Arguments of `hidiff bench`.
 #[derive(clap::Args, Debug, Clone)]
@@ -31,12 +37,12 @@ pub struct BenchArgs {
     #[arg(long, default_value = "256x256")]
     pub size: String,
     /// Floating-point precision: f32, or f16/bf16 on CUDA.
-    #[arg(long, default_value = "f32")]
-    pub precision: String,
+    #[arg(long, value_enum, default_value = "f32")]
+    pub precision: Precision,
     /// Timed runs per measurement (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub iters: usize,
-    /// Untimed warm-up runs.
+    /// Warm-up runs, at least 1: the first is timed on its own as the cold start, the others are untimed.
     #[arg(long, default_value_t = 1)]
     pub warmup: usize,
     /// Batch of the training step.
@@ -48,6 +54,9 @@ pub struct BenchArgs {
     /// Skip the training step.
     #[arg(long)]
     pub no_train: bool,
+    /// Skip the inference rows (only the training step).
+    #[arg(long)]
+    pub no_infer: bool,
     /// Also write the results as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -62,8 +71,12 @@ pub struct BenchRow {
     pub shape: String,
     pub median_ms: f64,
     pub min_ms: f64,
+    /// The first call of this part in this process, compilation and autotuning included.
+    pub cold_start_ms: f64,
     pub per_second: Option<f64>,
     pub peak_rss_mib: Option<f64>,
+    /// Largest GPU memory reserved by cubecl's pools during this part (CUDA only).
+    pub peak_gpu_mib: Option<f64>,
 }
 
 /// The whole report.
@@ -73,6 +86,14 @@ pub struct BenchReport {
     pub parameters_inference: usize,
     pub gflops_256: f64,
     pub threads: usize,
+    /// Kernels compiled by NVRTC in this process (CUDA only).
+    pub kernels_compiled: Option<u64>,
+    /// Kernels loaded from the persistent PTX cache (CUDA only).
+    pub kernels_from_cache: Option<u64>,
+    /// Autotune keys tuned (CUDA only).
+    pub autotune_keys: Option<u64>,
+    /// cubecl's cache folder and autotune level (CUDA only).
+    pub cubecl: Option<String>,
     pub rows: Vec<BenchRow>,
 }
 
@@ -83,8 +104,37 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn time<B: Backend>(device: &B::Device, warmup: usize, iters: usize, mut f: impl FnMut()) -> (f64, f64) {
-    for _ in 0..warmup {
+/// Times of one part, ms, and its peak GPU memory.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    cold: f64,
+    median: f64,
+    min: f64,
+    peak_gpu_mib: Option<f64>,
+}
+
+/// The first call timed alone, `warmup - 1` more untimed, then the median and
+/// minimum of `iters` timed calls; every call ends with a device sync. `memory` is
+/// sampled after each call, outside the timed span.
+fn time<B: Backend>(
+    device: &B::Device,
+    warmup: usize,
+    iters: usize,
+    memory: &dyn Fn() -> Option<f64>,
+    mut f: impl FnMut(),
+) -> Timing {
+    let mut peak: Option<f64> = None;
+    let mut sample = || {
+        if let Some(m) = memory() {
+            peak = Some(peak.map_or(m, |p: f64| p.max(m)));
+        }
+    };
+    let start = Instant::now();
+    f();
+    let _ = B::sync(device);
+    let cold = start.elapsed().as_secs_f64() * 1e3;
+    sample();
+    for _ in 1..warmup {
         f();
         let _ = B::sync(device);
     }
@@ -93,11 +143,13 @@ fn time<B: Backend>(device: &B::Device, warmup: usize, iters: usize, mut f: impl
             let start = Instant::now();
             f();
             let _ = B::sync(device);
-            start.elapsed().as_secs_f64() * 1e3
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            sample();
+            ms
         })
         .collect();
     t.sort_by(f64::total_cmp);
-    (t[t.len() / 2], t[0])
+    Timing { cold, median: t[t.len() / 2], min: t[0], peak_gpu_mib: peak }
 }
 
 struct Work<'a> {
@@ -105,6 +157,8 @@ struct Work<'a> {
     cfg: &'a ModelConfig,
     sizes: &'a [(usize, usize)],
     backend: String,
+    /// The device, for GPU memory samples (`None`: not sampled).
+    gpu: Option<DeviceArg>,
 }
 
 impl WithBackend for Work<'_> {
@@ -115,39 +169,46 @@ impl WithBackend for Work<'_> {
         let model = self.cfg.init::<B>(Networks::All, &device);
         let infer = model.valid();
         let mut rows = Vec::new();
-        let row = |part: &str, shape: String, (median, min): (f64, f64), per: Option<f64>| BenchRow {
+        let row = |part: &str, shape: String, t: Timing, per: Option<f64>| BenchRow {
             part: part.into(),
             backend: self.backend.clone(),
-            precision: a.precision.clone(),
+            precision: a.precision.name().into(),
             shape,
-            median_ms: median,
-            min_ms: min,
+            median_ms: t.median,
+            min_ms: t.min,
+            cold_start_ms: t.cold,
             per_second: per,
             peak_rss_mib: peak_rss_mib(),
+            peak_gpu_mib: t.peak_gpu_mib,
         };
-        for &(h, w) in self.sizes {
+        let gpu = self.gpu;
+        let memory = move || gpu.and_then(gpu_memory_mib);
+        let (warmup, iters) = (a.warmup.max(1), a.iters);
+        let sizes = if a.no_infer { &[][..] } else { self.sizes };
+        for &(h, w) in sizes {
             let lq = Tensor::<B::InnerBackend, 4>::random([1, 3, h, w], Distribution::Uniform(0.0, 1.0), &device);
             let shape = format!("1x3x{h}x{w}");
-            let t = time::<B::InnerBackend>(&device, a.warmup, a.iters, || {
+            eprintln!("[bench] stage-2 inference {shape}: first call ...");
+            let t = time::<B::InnerBackend>(&device, warmup, iters, &memory, || {
                 let _ = infer.infer(lq.clone(), None, 0).into_data();
             });
-            eprintln!("stage-2 inference {shape}: {:.1} ms", t.0);
+            eprintln!("stage-2 inference {shape}: {:.1} ms (first call {:.1} ms)", t.median, t.cold);
             rows.push(row("stage-2 inference", shape.clone(), t, None));
             let (n, c) = infer.net_g_tokens();
             let prior = Tensor::<B::InnerBackend, 3>::random([1, n.max(1), c.max(1)], Distribution::Normal(0.0, 0.3), &device);
             let has_prior = infer.net_le_dm.is_some();
-            let t = time::<B::InnerBackend>(&device, a.warmup, a.iters, || {
+            let t = time::<B::InnerBackend>(&device, warmup, iters, &memory, || {
                 let _ = infer.net_g.forward(lq.clone(), has_prior.then(|| prior.clone())).into_data();
             });
-            eprintln!("transformer {shape}: {:.1} ms", t.0);
+            eprintln!("transformer {shape}: {:.1} ms", t.median);
             rows.push(row("transformer (net_g)", shape.clone(), t, None));
             if has_prior {
-                let t = time::<B::InnerBackend>(&device, a.warmup, a.iters, || {
+                let t = time::<B::InnerBackend>(&device, warmup, iters, &memory, || {
                     if let Some((_, p)) = infer.stage2_prior(lq.clone(), None) {
                         let _ = p.into_data();
                     }
                 });
-                eprintln!("diffusion {shape}: {:.1} ms", t.0);
+                eprintln!("diffusion {shape}: {:.1} ms", t.median);
                 rows.push(row("diffusion (LE_DM + T steps)", shape, t, None));
             }
         }
@@ -157,14 +218,15 @@ impl WithBackend for Work<'_> {
             let gt = Tensor::<B, 4>::random([b, 3, p, p], Distribution::Uniform(0.0, 1.0), &device);
             let (n, c) = model.net_g_tokens();
             let noise = hidiff_model::noise::noise_tensor::<B>(1, [b, n, c], &device);
-            let t = time::<B>(&device, a.warmup, a.iters, || {
+            eprintln!("[bench] stage-2 training step {b}x3x{p}x{p}: first call ...");
+            let t = time::<B>(&device, warmup, iters, &memory, || {
                 let fwd = model.stage2_train_forward(lq.clone(), gt.clone(), noise.clone());
                 let (l1, l2) = fwd.losses(gt.clone());
                 let grads = (l1 + l2).backward();
                 drop(grads);
             });
-            let per = b as f64 / (t.0 / 1e3);
-            eprintln!("stage-2 training step {b}x3x{p}x{p}: {:.1} ms ({per:.1} images/s)", t.0);
+            let per = b as f64 / (t.median / 1e3);
+            eprintln!("stage-2 training step {b}x3x{p}x{p}: {:.1} ms ({per:.1} images/s, first call {:.1} ms)", t.median, t.cold);
             rows.push(row("stage-2 train step (fwd+bwd)", format!("{b}x3x{p}x{p}"), t, Some(per)));
         }
         Ok(rows)
@@ -182,12 +244,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if sizes.iter().any(|(h, w)| h % 8 != 0 || w % 8 != 0) {
         bail!("bench sizes must be multiples of 8 (got {})", args.size);
     }
+    check_precision(args.device, args.precision)?;
+    if args.no_infer && (args.no_train || cfg_has_no_training(&cfg)) {
+        bail!("nothing to measure: --no-infer skips inference and there is no training step to time");
+    }
     let mut rows = Vec::new();
     match args.device {
         DeviceArg::Cpu => {
-            if args.precision != "f32" {
-                bail!("--precision {} needs --device cuda; the CPU backends run f32", args.precision);
-            }
             let kinds: Vec<&str> = match args.cpu_backend.as_str() {
                 "both" => vec!["flex", "ndarray"],
                 "flex" => vec!["flex"],
@@ -195,23 +258,35 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 other => bail!("unknown --cpu-backend {other:?}: expected flex, ndarray or both"),
             };
             for k in kinds {
-                let work = Work { args, cfg: &cfg, sizes: &sizes, backend: k.into() };
+                let work = Work { args, cfg: &cfg, sizes: &sizes, backend: k.into(), gpu: None };
                 rows.extend(match k {
-                    "flex" => work.run::<burn::backend::Autodiff<burn::backend::Flex>>(Default::default())?,
+                    "flex" => dispatch_with(DeviceArg::Cpu, args.precision, work)?,
+                    _ if args.precision != Precision::F32 => bail!("--cpu-backend ndarray runs f32 only"),
                     _ => work.run::<burn::backend::Autodiff<burn::backend::NdArray>>(Default::default())?,
                 });
             }
         }
         DeviceArg::Cuda(_) => {
-            rows.extend(cuda_rows(args, &cfg, &sizes)?);
+            let backend = format!("cuda ({})", args.device);
+            let work = Work { args, cfg: &cfg, sizes: &sizes, backend, gpu: Some(args.device) };
+            rows.extend(dispatch_with(args.device, args.precision, work)?);
         }
     }
+    crate::kernel_progress::clear();
     let params = cfg.init::<burn::backend::Flex>(Networks::Inference, &Default::default()).num_params();
+    let kernels = crate::kernel_progress::counts();
     let report = BenchReport {
         config: name,
         parameters_inference: params,
         gflops_256: cfg.macs(256, 256).inference_flops() / 1e9,
         threads: rayon::current_num_threads(),
+        kernels_compiled: kernels.map(|k| k.compiled),
+        kernels_from_cache: kernels.map(|k| k.from_cache),
+        autotune_keys: kernels.map(|k| k.autotuned),
+        cubecl: match args.device {
+            DeviceArg::Cpu => None,
+            DeviceArg::Cuda(_) => crate::cubecl_config::installed().map(|p| p.settings.describe()),
+        },
         rows,
     };
     println!("{}", markdown(&report));
@@ -221,27 +296,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "cuda")]
-fn cuda_rows(args: &BenchArgs, cfg: &ModelConfig, sizes: &[(usize, usize)]) -> Result<Vec<BenchRow>> {
-    use burn::backend::{Autodiff, Cuda};
-    let work = Work { args, cfg, sizes, backend: format!("cuda ({})", args.device) };
-    match args.precision.as_str() {
-        "f32" => dispatch(args.device, work),
-        "f16" => {
-            let DeviceArg::Cuda(n) = args.device else { unreachable!() };
-            work.run::<Autodiff<Cuda<burn::tensor::f16>>>(burn::backend::cuda::CudaDevice::new(n))
-        }
-        "bf16" => {
-            let DeviceArg::Cuda(n) = args.device else { unreachable!() };
-            work.run::<Autodiff<Cuda<burn::tensor::bf16>>>(burn::backend::cuda::CudaDevice::new(n))
-        }
-        other => bail!("unknown --precision {other:?}: expected f32, f16 or bf16"),
-    }
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda_rows(args: &BenchArgs, cfg: &ModelConfig, sizes: &[(usize, usize)]) -> Result<Vec<BenchRow>> {
-    dispatch(args.device, Work { args, cfg, sizes, backend: "cuda".into() })
+/// Whether the configuration lacks the stage-1 encoder that the training step needs.
+fn cfg_has_no_training(cfg: &ModelConfig) -> bool {
+    cfg.transformer.prior_mode == hidiff_model::config::PriorMode::None
 }
 
 /// The report as a markdown table.
@@ -250,19 +307,30 @@ pub fn markdown(r: &BenchReport) -> String {
         "configuration: {} ({} parameters at inference, {:.1} GFLOP per 256x256 image), {} CPU threads\n\n",
         r.config, r.parameters_inference, r.gflops_256, r.threads
     );
-    s.push_str("| part | backend | precision | input | median ms | min ms | images/s | peak RSS MiB |\n|---|---|---|---|---|---|---|---|\n");
+    s.push_str(
+        "| part | backend | precision | input | median ms | min ms | first call ms | images/s | peak RSS MiB | peak GPU MiB |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+    );
     for row in &r.rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.1} | {:.1} | {} | {} |\n",
+            "| {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} |\n",
             row.part,
             row.backend,
             row.precision,
             row.shape,
             row.median_ms,
             row.min_ms,
+            row.cold_start_ms,
             row.per_second.map_or("-".into(), |v| format!("{v:.2}")),
-            row.peak_rss_mib.map_or("-".into(), |v| format!("{v:.0}"))
+            row.peak_rss_mib.map_or("-".into(), |v| format!("{v:.0}")),
+            row.peak_gpu_mib.map_or("-".into(), |v| format!("{v:.0}"))
         ));
+    }
+    if let (Some(c), Some(h), Some(t)) = (r.kernels_compiled, r.kernels_from_cache, r.autotune_keys) {
+        s.push_str(&format!("\nGPU kernels: {c} compiled, {h} loaded from the cache, {t} autotune keys tuned\n"));
+    }
+    if let Some(c) = &r.cubecl {
+        s.push_str(&format!("cubecl: {c}\n"));
     }
     s
 }
