@@ -74,6 +74,22 @@ enum Cmd {
         #[command(flatten)]
         common: Common,
     },
+    /// Assemble the GPU kit (CUDA binary stripped + xz, run.sh, golden files, PyTorch reference)
+    /// that the GPU machine runs in one go: see docs/performance.md.
+    GpuCheck {
+        /// Kit folder (git-ignored; replaced only if it is an earlier kit).
+        #[arg(long, default_value = "gpu-kit")]
+        out: PathBuf,
+        /// Pack this hidiff binary instead of building `--release --features cuda`.
+        #[arg(long)]
+        hidiff: Option<PathBuf>,
+        /// The PyTorch reference folder [default: ../shared/bench beside the checkout].
+        #[arg(long)]
+        torch_bench: Option<PathBuf>,
+        /// xz preset (0-9).
+        #[arg(long, default_value_t = 6)]
+        xz_level: u32,
+    },
 }
 
 fn hidiff(c: &Common) -> Result<Hidiff> {
@@ -130,6 +146,23 @@ fn main() -> std::process::ExitCode {
             Cmd::Bench { size, precision, iters, preset, cpu_backend, batch, patch, common } => {
                 let h = hidiff(&common)?;
                 xtask::bench::run(&h, &xtask::bench::BenchOptions { sizes: size, precision, iters, preset, cpu_backend, batch, patch }, &common.out)
+            }
+            Cmd::GpuCheck { out, hidiff, torch_bench, xz_level } => {
+                let root = workspace_root();
+                let hidiff = match hidiff {
+                    Some(p) => p,
+                    None => build_release("cuda")?,
+                };
+                let kit = xtask::gpu_check::assemble(&xtask::gpu_check::KitOptions {
+                    out: if out.is_absolute() { out } else { root.join(out) },
+                    hidiff,
+                    golden: root.join("crates/hidiff-model/tests/fixtures/golden"),
+                    torch_bench: Some(torch_bench.unwrap_or_else(|| root.join("../shared/bench"))),
+                    xz_level: xz_level.min(9),
+                })?;
+                println!("GPU kit ready: {} ({:.1} MiB). Run it with the device tool:", kit.dir.display(), kit.total_bytes as f64 / 1048576.0);
+                println!("  run(command: \"bash gpu-kit/run.sh\", carry: [\"gpu-kit\"], timeout_s: 600)");
+                Ok(())
             }
         }
     })();
