@@ -12,7 +12,8 @@
 #   OUT                  report folder (default: <kit>/out)
 #   GPU_CHECK_DEVICE     cuda (default) or cpu: the CPU dry run of the same steps
 #   GPU_CHECK_BUDGET_S   seconds for the whole run (default 510)
-#   GPU_CHECK_STEPS      comma-separated subset of the steps below (default: all)
+#   GPU_CHECK_STEPS      comma-separated subset of the steps below (default: all;
+#                        info and unpack always run)
 #   GPU_CHECK_PRESET     model preset of the timings (default gopro)
 #   GPU_CHECK_SMALL      size of the cold/warm start (default 256x256)
 #   GPU_CHECK_SIZES      inference sizes (default 256x256,720x1280)
@@ -72,7 +73,8 @@ json_str() {
     printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\010\013\014\016-\037')"
 }
 
-wanted() { [ "$STEPS" = all ] || [[ ",$STEPS," == *",$1,"* ]]; }
+# info and unpack always run; deblur_*, cuda_vs_cpu and half_* need synth (and half_* deblur_dev).
+wanted() { [ "$STEPS" = all ] || [ "$1" = info ] || [ "$1" = unpack ] || [[ ",$STEPS," == *",$1,"* ]]; }
 
 # step NAME MAX_SECONDS RESULT_FILE COMMAND: runs COMMAND (a bash command line)
 # with a timeout of min(MAX_SECONDS, budget left), its output shown and logged,

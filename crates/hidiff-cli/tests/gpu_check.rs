@@ -119,6 +119,7 @@ fn kit_assembles_and_its_cpu_dry_run_writes_the_report() {
     for name in ["half_bf16", "half_f16"] {
         let r = &step(&report, name)["result"];
         let psnr = r["mean"]["psnr"].as_f64().unwrap_or_else(|| panic!("{name}: {r}"));
-        assert!(psnr.is_finite() && psnr > 20.0, "{name}: {psnr} dB");
+        // Measured on burn's CPU backend: bf16 51.4 dB, f16 60.1 dB (docs/performance.md).
+        assert!(psnr.is_finite() && psnr > 35.0, "{name}: {psnr} dB");
     }
 }
