@@ -5,6 +5,10 @@
 pub mod bench;
 pub mod paper;
 pub mod plot;
+pub mod profile;
 pub mod report;
 pub mod reproduce;
 pub mod runner;
+pub mod stage;
+pub mod stats;
+pub mod table1;

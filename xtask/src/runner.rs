@@ -67,6 +67,15 @@ impl Hidiff {
     }
 }
 
+impl Hidiff {
+    /// Runs `hidiff ARGS` and parses its standard output as the typed report `T`
+    /// (`what` names the output in errors: a missing field fails here).
+    pub fn json<T: serde::de::DeserializeOwned>(&self, args: &[String], what: &str) -> Result<T> {
+        let out = self.output(args)?;
+        Ok(hidiff_report::from_str(&out, what)?)
+    }
+}
+
 /// `format!`-free helper: turns a list of displayable values into owned arguments.
 #[macro_export]
 macro_rules! args {

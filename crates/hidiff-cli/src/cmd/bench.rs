@@ -11,7 +11,6 @@ use burn::module::{AutodiffModule, Module};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use hidiff_model::{ModelConfig, Networks};
-use serde::Serialize;
 
 use crate::config_source::{parse_hw, ConfigSource};
 use crate::device::{dispatch, DeviceArg, WithBackend};
@@ -53,28 +52,8 @@ pub struct BenchArgs {
     pub json: Option<PathBuf>,
 }
 
-/// One measured row.
-#[derive(Debug, Clone, Serialize)]
-pub struct BenchRow {
-    pub part: String,
-    pub backend: String,
-    pub precision: String,
-    pub shape: String,
-    pub median_ms: f64,
-    pub min_ms: f64,
-    pub per_second: Option<f64>,
-    pub peak_rss_mib: Option<f64>,
-}
-
-/// The whole report.
-#[derive(Debug, Clone, Serialize)]
-pub struct BenchReport {
-    pub config: String,
-    pub parameters_inference: usize,
-    pub gflops_256: f64,
-    pub threads: usize,
-    pub rows: Vec<BenchRow>,
-}
+/// One measured row and the whole report: the shared JSON contract read by `xtask`.
+pub use hidiff_report::{BenchReport, BenchRow};
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -124,6 +103,7 @@ impl WithBackend for Work<'_> {
             min_ms: min,
             per_second: per,
             peak_rss_mib: peak_rss_mib(),
+            cold_start_ms: None,
         };
         for &(h, w) in self.sizes {
             let lq = Tensor::<B::InnerBackend, 4>::random([1, 3, h, w], Distribution::Uniform(0.0, 1.0), &device);
@@ -212,6 +192,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         parameters_inference: params,
         gflops_256: cfg.macs(256, 256).inference_flops() / 1e9,
         threads: rayon::current_num_threads(),
+        kernels_compiled: None,
         rows,
     };
     println!("{}", markdown(&report));
