@@ -189,10 +189,14 @@ fn experiment(s: &Settings, v: &Variant, stage: u8, seed: u64, init: Option<&Pat
     Ok(t)
 }
 
-/// The resolved `quick` model preset as `hidiff info` reports it (part of every run key).
+/// `hidiff info` of the `quick` model preset the variants are built on.
+pub fn preset_info(ctx: &Ctx) -> Result<hidiff_report::InfoReport> {
+    ctx.hidiff.json(&args!["info", "--preset", "quick", "--json"], "the output of `hidiff info --preset quick --json`")
+}
+
+/// The resolved `quick` model preset as TOML (part of every run key).
 pub fn preset_toml(ctx: &Ctx) -> Result<String> {
-    let info: hidiff_report::InfoReport = ctx.hidiff.json(&args!["info", "--preset", "quick", "--json"], "`hidiff info --json`")?;
-    Ok(info.model_toml)
+    Ok(preset_info(ctx)?.model_toml)
 }
 
 /// Trains one stage of `v` with `seed` unless a finished run of the same inputs
