@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use xtask::reproduce::{self, Ctx, Profile};
-use xtask::table1;
 use xtask::runner::{build_release, workspace_root, Hidiff};
+use xtask::table1;
 
 #[derive(Parser, Debug)]
 #[command(name = "cargo xtask", about = "Reproduce the paper's tables and figures, run sweeps and benchmarks")]
@@ -169,7 +169,11 @@ fn main() -> std::process::ExitCode {
             }
             Cmd::Bench { size, precision, iters, preset, cpu_backend, batch, patch, common } => {
                 let h = hidiff(&common)?;
-                xtask::bench::run(&h, &xtask::bench::BenchOptions { sizes: size, precision, iters, preset, cpu_backend, batch, patch }, &common.out)
+                xtask::bench::run(
+                    &h,
+                    &xtask::bench::BenchOptions { sizes: size, precision, iters, preset, cpu_backend, batch, patch },
+                    &common.out,
+                )
             }
         }
     })();

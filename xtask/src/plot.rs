@@ -26,14 +26,27 @@ pub struct Series {
 }
 
 /// A line plot with a log2 x axis (x values are powers of two, e.g. diffusion steps T).
-pub fn log2_line_plot(series: &[Series], title: &str, x_label: &str, y_label: &str, png: &Path, svg: &Path) -> Result<()> {
+pub fn log2_line_plot(
+    series: &[Series],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    png: &Path,
+    svg: &Path,
+) -> Result<()> {
     register_font();
     draw(BitMapBackend::new(png, (900, 600)).into_drawing_area(), series, title, x_label, y_label)?;
     draw(SVGBackend::new(svg, (900, 600)).into_drawing_area(), series, title, x_label, y_label)?;
     Ok(())
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, series: &[Series], title: &str, x_label: &str, y_label: &str) -> Result<()>
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    series: &[Series],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -105,7 +118,8 @@ pub struct RefLine {
     pub color: usize,
 }
 
-const COLORS: [RGBColor; 4] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+const COLORS: [RGBColor; 4] =
+    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
 
 /// A log2-x plot of means with error bars (± spread) and dashed horizontal reference lines.
 pub fn log2_errorbar_plot(
@@ -166,10 +180,17 @@ where
     for r in refs {
         let c = COLORS[r.color % COLORS.len()];
         chart
-            .draw_series(DashedLineSeries::new(vec![(x0 - 0.3, r.y), (x1 + 0.3, r.y)], 8, 6, c.mix(0.8).stroke_width(2)))
+            .draw_series(DashedLineSeries::new(
+                vec![(x0 - 0.3, r.y), (x1 + 0.3, r.y)],
+                8,
+                6,
+                c.mix(0.8).stroke_width(2),
+            ))
             .map_err(err)?
             .label(r.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 8, y), (x + 14, y), (x + 24, y)], c.mix(0.5).stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 8, y), (x + 14, y), (x + 24, y)], c.mix(0.5).stroke_width(2))
+            });
     }
     for (i, s) in series.iter().enumerate() {
         let c = COLORS[i % COLORS.len()];
@@ -225,7 +246,10 @@ mod tests {
     fn error_bars_and_reference_lines_are_drawn_and_labelled() {
         let dir = std::env::temp_dir().join(format!("xtask-plot-eb-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let s = ErrorSeries { label: "in-distribution".into(), points: vec![(1.0, 25.0, 0.3), (2.0, 25.5, 0.2), (4.0, 25.4, 0.0)] };
+        let s = ErrorSeries {
+            label: "in-distribution".into(),
+            points: vec![(1.0, 25.0, 0.3), (2.0, 25.5, 0.2), (4.0, 25.4, 0.0)],
+        };
         let refs = [
             RefLine { label: "blurry input".into(), y: 24.0, color: 0 },
             RefLine { label: "no prior".into(), y: 25.1, color: 1 },

@@ -58,8 +58,18 @@ impl Ctx {
         };
         eprintln!("[xtask] generating the default synthetic data set in {}", dir.display());
         self.hidiff.run(&args![
-            "prepare", "synthetic", "--out", dir.display(), "--train", d.train, "--test", d.test, "--test-shift", d.test,
-            "--size", d.size
+            "prepare",
+            "synthetic",
+            "--out",
+            dir.display(),
+            "--train",
+            d.train,
+            "--test",
+            d.test,
+            "--test-shift",
+            d.test,
+            "--size",
+            d.size
         ])?;
         Ok(dir)
     }
@@ -70,8 +80,19 @@ impl Ctx {
 pub fn test(ctx: &Ctx, weights: &Path, extra: &[String], set: &str, out: &Path) -> Result<TestReport> {
     let json = out.join("results.json");
     let mut a = args![
-        "test", "--weights", weights.display(), "--data", ctx.data.display(), "--set", set, "--out", out.display(),
-        "--json", json.display(), "--device", ctx.device()
+        "test",
+        "--weights",
+        weights.display(),
+        "--data",
+        ctx.data.display(),
+        "--set",
+        set,
+        "--out",
+        out.display(),
+        "--json",
+        json.display(),
+        "--device",
+        ctx.device()
     ];
     a.extend(extra.iter().cloned());
     ctx.hidiff.run(&a)?;
@@ -229,7 +250,14 @@ fn column(ctx: &Ctx, weights: &Path, model: &[String], set: &str, out: &Path) ->
 }
 
 /// Tables 2 and 3: given weights on the paper's test sets (or stand-ins).
-fn comparison(ctx: &Ctx, name: &str, title: &str, sets: &[(&str, &str)], paper_rows: &[paper::PaperRow], preset: &str) -> Result<()> {
+fn comparison(
+    ctx: &Ctx,
+    name: &str,
+    title: &str,
+    sets: &[(&str, &str)],
+    paper_rows: &[paper::PaperRow],
+    preset: &str,
+) -> Result<()> {
     let start = Instant::now();
     let mut notes = Vec::new();
     let (weights, model) = match &ctx.weights {
@@ -259,7 +287,11 @@ fn comparison(ctx: &Ctx, name: &str, title: &str, sets: &[(&str, &str)], paper_r
     for (label, set) in sets {
         let c = column(ctx, &weights, &model, set, &ctx.runs.join(name))?;
         if !c.scores.0.is_finite() || !c.scores.1.is_finite() {
-            bail!("{label}: hidiff's score is not a finite number ({:?}); see {}", c.scores, ctx.runs.join(name).display());
+            bail!(
+                "{label}: hidiff's score is not a finite number ({:?}); see {}",
+                c.scores,
+                ctx.runs.join(name).display()
+            );
         }
         ours.push(score(Some(c.scores)));
         notes.push(format!("{label}: {}", c.used));
@@ -316,24 +348,33 @@ pub fn ablate(ctx: &Ctx, sweep: &Path) -> Result<()> {
         }
     }
     let name = t.get("name").and_then(|v| v.as_str()).unwrap_or("ablation").to_string();
-    let axes = t.get("axes").and_then(|v| v.as_table()).with_context(|| format!("{}: missing [axes]", sweep.display()))?;
+    let axes =
+        t.get("axes").and_then(|v| v.as_table()).with_context(|| format!("{}: missing [axes]", sweep.display()))?;
     let mut grid: Vec<Vec<(String, String, toml::Value)>> = vec![vec![]];
     for (key, values) in axes {
-        let (section, k) = key.split_once('.').with_context(|| format!("axis {key:?} must be section.key, e.g. diffusion.timesteps"))?;
+        let (section, k) = key
+            .split_once('.')
+            .with_context(|| format!("axis {key:?} must be section.key, e.g. diffusion.timesteps"))?;
         let values = values.as_array().with_context(|| format!("axis {key:?} must list its values"))?;
         grid = grid
             .into_iter()
-            .flat_map(|g| values.iter().map(move |v| {
-                let mut g = g.clone();
-                g.push((section.to_string(), k.to_string(), v.clone()));
-                g
-            }))
+            .flat_map(|g| {
+                values.iter().map(move |v| {
+                    let mut g = g.clone();
+                    g.push((section.to_string(), k.to_string(), v.clone()));
+                    g
+                })
+            })
             .collect();
     }
     let variants: Vec<Variant> = grid
         .into_iter()
         .map(|g| {
-            let name = g.iter().map(|(_, k, v)| format!("{k}={}", v.to_string().trim_matches('"'))).collect::<Vec<_>>().join(",");
+            let name = g
+                .iter()
+                .map(|(_, k, v)| format!("{k}={}", v.to_string().trim_matches('"')))
+                .collect::<Vec<_>>()
+                .join(",");
             let mut v = Variant { name: name.replace(['/', ' '], "_"), ..Default::default() };
             for (s, k, val) in g {
                 match (s.as_str(), k.as_str()) {
@@ -358,13 +399,25 @@ pub fn ablate(ctx: &Ctx, sweep: &Path) -> Result<()> {
             .zip(&variants)
             .filter_map(|(r, v)| {
                 let k = key.split('.').nth(1)?;
-                let x = v.extra.iter().find(|(_, kk, _)| kk == k).and_then(|(_, _, val)| val.as_integer()).or(if k == "timesteps" { v.timesteps.map(|t| t as i64) } else { None })?;
+                let x = v
+                    .extra
+                    .iter()
+                    .find(|(_, kk, _)| kk == k)
+                    .and_then(|(_, _, val)| val.as_integer())
+                    .or(if k == "timesteps" { v.timesteps.map(|t| t as i64) } else { None })?;
                 Some((x as f64, r.0.paper.psnr))
             })
             .collect();
         if !pts.is_empty() {
             let stem = format!("{name}_{}", key.replace('.', "_"));
-            log2_line_plot(&[Series { label: "in-distribution".into(), points: pts }], &format!("PSNR vs {key}"), key, "PSNR (dB)", &ctx.results.join(format!("{stem}.png")), &ctx.results.join(format!("{stem}.svg")))?;
+            log2_line_plot(
+                &[Series { label: "in-distribution".into(), points: pts }],
+                &format!("PSNR vs {key}"),
+                key,
+                "PSNR (dB)",
+                &ctx.results.join(format!("{stem}.png")),
+                &ctx.results.join(format!("{stem}.svg")),
+            )?;
         }
     }
     Ok(())

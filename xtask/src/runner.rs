@@ -43,10 +43,8 @@ pub fn build_release(device: &str) -> Result<PathBuf> {
 impl Hidiff {
     /// Runs `hidiff ARGS`, inheriting stdout/stderr; fails with the command line on error.
     pub fn run(&self, args: &[String]) -> Result<()> {
-        let status = Command::new(&self.exe)
-            .args(args)
-            .status()
-            .with_context(|| format!("starting {}", self.exe.display()))?;
+        let status =
+            Command::new(&self.exe).args(args).status().with_context(|| format!("starting {}", self.exe.display()))?;
         if !status.success() {
             bail!("`hidiff {}` failed ({status})", args.join(" "));
         }

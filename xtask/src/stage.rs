@@ -27,7 +27,9 @@ pub struct Variant {
 }
 
 fn set(o: &mut toml::Table, section: &str, key: &str, v: toml::Value) {
-    if let toml::Value::Table(t) = o.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new())) {
+    if let toml::Value::Table(t) =
+        o.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()))
+    {
         t.insert(key.to_string(), v);
     }
 }
@@ -98,8 +100,7 @@ impl StageRun {
     }
     /// Whether a finished run of exactly these inputs is there.
     fn is_done(&self) -> bool {
-        self.weights().is_file()
-            && std::fs::read_to_string(self.done_marker()).is_ok_and(|s| s.trim() == self.hash)
+        self.weights().is_file() && std::fs::read_to_string(self.done_marker()).is_ok_and(|s| s.trim() == self.hash)
     }
 }
 
@@ -228,8 +229,15 @@ pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&S
         run.out.display()
     );
     let mut a = args![
-        "train", "--config", run.experiment.display(), "--data", ctx.data.display(), "--out", run.out.display(),
-        "--device", ctx.device()
+        "train",
+        "--config",
+        run.experiment.display(),
+        "--data",
+        ctx.data.display(),
+        "--out",
+        run.out.display(),
+        "--device",
+        ctx.device()
     ];
     if resume {
         a.push("--resume".into());
@@ -261,7 +269,12 @@ mod tests {
 
     #[test]
     fn stage1_ignores_stage2_switches_and_stage2_keeps_them() {
-        let v = Variant { name: "T4".into(), prior_mode: Some("hierarchical".into()), timesteps: Some(4), ..Default::default() };
+        let v = Variant {
+            name: "T4".into(),
+            prior_mode: Some("hierarchical".into()),
+            timesteps: Some(4),
+            ..Default::default()
+        };
         let s1 = experiment(&settings(), &v, 1, 7, None).expect("stage 1");
         let s2 = experiment(&settings(), &v, 2, 7, Some(Path::new("/w.safetensors"))).expect("stage 2");
         let o1 = &s1["model"]["overrides"];

@@ -175,8 +175,11 @@ impl Measured {
     }
 
     fn stats(&self, set: &str) -> SetStats {
-        let per_seed: Vec<SeedScore> =
-            self.set(set).iter().map(|(seed, r)| SeedScore { seed: *seed, psnr: r.paper.psnr, ssim: r.paper.ssim }).collect();
+        let per_seed: Vec<SeedScore> = self
+            .set(set)
+            .iter()
+            .map(|(seed, r)| SeedScore { seed: *seed, psnr: r.paper.psnr, ssim: r.paper.ssim })
+            .collect();
         let p: Vec<f64> = per_seed.iter().map(|s| s.psnr).collect();
         let q: Vec<f64> = per_seed.iter().map(|s| s.ssim).collect();
         SetStats { psnr_mean: mean(&p), psnr_std: std_dev(&p), ssim_mean: mean(&q), ssim_std: std_dev(&q), per_seed }
@@ -254,11 +257,7 @@ fn measure(ctx: &Ctx, v: &Variant, seeds: &[u64], oracle: bool, progress: &mut P
     let mut cost = None;
     for &seed in seeds {
         progress.step(&format!("{} seed {seed}", if oracle { ORACLE } else { &v.name }));
-        let weights = if oracle {
-            train_stage(ctx, v, 1, seed, None)?
-        } else {
-            train_variant(ctx, v, seed)?.0
-        };
+        let weights = if oracle { train_stage(ctx, v, 1, seed, None)? } else { train_variant(ctx, v, seed)?.0 };
         if cost.is_none() {
             let inf = info(ctx, &weights.weights())?;
             cost = Some(if oracle {
@@ -356,7 +355,8 @@ fn findings(m: &BTreeMap<String, Measured>, input: &BTreeMap<String, FolderScore
     let mut out = Vec::new();
 
     let hier = get("hierarchical")?;
-    let vs_input = PerSet { test: paired_input(hier, input, "test")?, test_shift: paired_input(hier, input, "test_shift")? };
+    let vs_input =
+        PerSet { test: paired_input(hier, input, "test")?, test_shift: paired_input(hier, input, "test_shift")? };
     let goal = vs_input.test.delta_psnr >= 2.0 && vs_input.test.verdict() == Verdict::Higher;
     let claim = "The full model beats the blurry input by at least 2 dB on the in-distribution set (this project's \
                  learning goal)";
@@ -520,7 +520,8 @@ pub fn table1(ctx: &Ctx) -> Result<()> {
     ]);
     let (it, is) = (&input_summary.test, &input_summary.test_shift);
     let dash = || "-".to_string();
-    let vs_input_np = PerSet { test: paired_input(base, &input, "test")?, test_shift: paired_input(base, &input, "test_shift")? };
+    let vs_input_np =
+        PerSet { test: paired_input(base, &input, "test")?, test_shift: paired_input(base, &input, "test_shift")? };
     table.push(vec![
         "blurry input".into(),
         dash(),
@@ -584,7 +585,8 @@ pub fn table1(ctx: &Ctx) -> Result<()> {
                 .into(),
         ],
     );
-    let mut md = format!("# Table 1 — ablation: diffusion prior and hierarchical integration\n\n{}\n", table.markdown());
+    let mut md =
+        format!("# Table 1 — ablation: diffusion prior and hierarchical integration\n\n{}\n", table.markdown());
     md.push_str("\n## What these numbers say\n\n");
     for f in &found {
         md.push_str(&format!("- {}\n", f.text));
@@ -625,20 +627,20 @@ pub fn fig3(ctx: &Ctx) -> Result<()> {
     let no_prior_v = table1_variants().into_iter().next().context("the no-prior variant")?;
     let base = measure(ctx, &no_prior_v, &s.seeds, false, &mut progress)?;
     let mut points = Vec::new();
-    let mut table = Table::new(&[
-        "T",
-        "in-distr. PSNR",
-        "Δ vs no-prior [95 % CI]",
-        "shifted PSNR",
-        "Δ vs no-prior [95 % CI]",
-    ]);
+    let mut table =
+        Table::new(&["T", "in-distr. PSNR", "Δ vs no-prior [95 % CI]", "shifted PSNR", "Δ vs no-prior [95 % CI]"]);
     // The preset's own T is table 1's `hierarchical` model: its runs are reused.
     let preset_t = preset_info(ctx)?.timesteps as u64;
     for &t in &ts {
         let v = if t == preset_t {
             table1_variants().pop().context("the hierarchical variant")?
         } else {
-            Variant { name: format!("T{t}"), prior_mode: Some("hierarchical".into()), timesteps: Some(t), ..Default::default() }
+            Variant {
+                name: format!("T{t}"),
+                prior_mode: Some("hierarchical".into()),
+                timesteps: Some(t),
+                ..Default::default()
+            }
         };
         let m = measure(ctx, &v, &s.seeds, false, &mut progress)?;
         let vs = PerSet { test: paired(&m, &base, "test")?, test_shift: paired(&m, &base, "test_shift")? };
@@ -647,7 +649,13 @@ pub fn fig3(ctx: &Ctx) -> Result<()> {
         points.push(Fig3Point { t, test: a, test_shift: b, vs_no_prior: vs });
     }
     let no_prior = PerSet { test: base.stats("test"), test_shift: base.stats("test_shift") };
-    table.push(vec!["no prior".into(), pm(&no_prior.test), "(baseline)".into(), pm(&no_prior.test_shift), "(baseline)".into()]);
+    table.push(vec![
+        "no prior".into(),
+        pm(&no_prior.test),
+        "(baseline)".into(),
+        pm(&no_prior.test_shift),
+        "(baseline)".into(),
+    ]);
     table.push(vec![
         "blurry input".into(),
         format!("{:.2}", input_summary.test.psnr),
@@ -698,13 +706,19 @@ pub fn fig3(ctx: &Ctx) -> Result<()> {
     let distinct = |set: &str| {
         points
             .iter()
-            .filter(|p| (if set == "test" { &p.vs_no_prior.test } else { &p.vs_no_prior.test_shift }).verdict() == Verdict::Higher)
+            .filter(|p| {
+                (if set == "test" { &p.vs_no_prior.test } else { &p.vs_no_prior.test_shift }).verdict()
+                    == Verdict::Higher
+            })
             .map(|p| p.t.to_string())
             .collect::<Vec<_>>()
     };
     let said = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { format!("T = {}", v.join(", ")) };
     let prov = provenance(ctx, &s, start, vec![]);
-    let mut md = format!("# Figure 3 — PSNR against the number of diffusion iterations T\n\n![fig3](fig3.png)\n\n{}\n", table.markdown());
+    let mut md = format!(
+        "# Figure 3 — PSNR against the number of diffusion iterations T\n\n![fig3](fig3.png)\n\n{}\n",
+        table.markdown()
+    );
     md.push_str(&format!(
         "\n## What these numbers say\n\n- Highest mean PSNR: T = {} in distribution, T = {} on the shifted blur.\n\
          - T values whose gain over no prior is distinguishable from zero (95 % CI above zero): {} in distribution; {} \

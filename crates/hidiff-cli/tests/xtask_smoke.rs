@@ -70,7 +70,8 @@ fn table1_and_fig3_smoke_runs_write_their_results() {
     let after = std::fs::read_dir(dir.path().join("runs")).unwrap().count();
     // New: per seed and T a stage-2 run (+ its experiment file) and a test folder.
     assert_eq!(after - before, seeds.len() * 2 * 3, "stage 1 and no-prior must be reused");
-    let f: Fig3Json = serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/fig3.json")).unwrap()).unwrap();
+    let f: Fig3Json =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/fig3.json")).unwrap()).unwrap();
     assert_eq!(f.points.iter().map(|p| p.t).collect::<Vec<_>>(), [1, 2]);
     assert!(f.points.iter().all(|p| p.test.per_seed.len() == seeds.len() && finite(p.test.psnr_mean)));
     assert_eq!(f.no_prior.test, t.rows[0].test, "the same no-prior runs");

@@ -71,7 +71,8 @@ impl TrainLog {
 
     /// Mean throughput over the training lines (images per second).
     pub fn mean_images_per_s(&self) -> Option<f64> {
-        (!self.train.is_empty()).then(|| self.train.iter().map(|r| r.images_per_s).sum::<f64>() / self.train.len() as f64)
+        (!self.train.is_empty())
+            .then(|| self.train.iter().map(|r| r.images_per_s).sum::<f64>() / self.train.len() as f64)
     }
 }
 
