@@ -23,11 +23,31 @@ pub fn run(h: &Hidiff, o: &BenchOptions, results: &std::path::Path) -> Result<()
     let tag = format!("{}-{}", h.device.replace(':', ""), o.precision);
     let json = results.join(format!("bench-{tag}.json"));
     let md = h.output(&args![
-        "bench", "--device", h.device, "--preset", o.preset, "--size", o.sizes, "--precision", o.precision,
-        "--iters", o.iters, "--cpu-backend", o.cpu_backend, "--batch", o.batch, "--patch", o.patch, "--json", json.display()
+        "bench",
+        "--device",
+        h.device,
+        "--preset",
+        o.preset,
+        "--size",
+        o.sizes,
+        "--precision",
+        o.precision,
+        "--iters",
+        o.iters,
+        "--cpu-backend",
+        o.cpu_backend,
+        "--batch",
+        o.batch,
+        "--patch",
+        o.patch,
+        "--json",
+        json.display()
     ])?;
     let md_path = results.join(format!("bench-{tag}.md"));
-    crate::report::write_atomic(&md_path, format!("# hidiff bench\n\n{md}\n- hardware: {}\n", crate::report::hardware()).as_bytes())?;
+    crate::report::write_atomic(
+        &md_path,
+        format!("# hidiff bench\n\n{md}\n- hardware: {}\n", crate::report::hardware()).as_bytes(),
+    )?;
     println!("{md}");
     println!("wrote {} and {}", md_path.display(), json.display());
     Ok(())

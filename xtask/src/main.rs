@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use xtask::reproduce::{self, Ctx, Profile};
 use xtask::runner::{build_release, workspace_root, Hidiff};
+use xtask::table1;
 
 #[derive(Parser, Debug)]
 #[command(name = "cargo xtask", about = "Reproduce the paper's tables and figures, run sweeps and benchmarks")]
@@ -32,7 +33,8 @@ enum Cmd {
     /// Reproduce a table or figure: table1, table2, table3, fig3, all.
     Reproduce {
         what: String,
-        /// quick (CPU, synthetic data, minutes), paper (the paper's settings on real data), smoke (CI).
+        /// quick (CPU, synthetic data, minutes; the default), long (the same, longer and more seeds),
+        /// paper (given weights on the real data: table2, table3), smoke (CI).
         #[arg(long, default_value = "quick")]
         profile: String,
         /// Data root with the real sets (GoPro/, test/HIDE, ...); the synthetic set is used without it.
@@ -100,21 +102,53 @@ fn hidiff(c: &Common) -> Result<Hidiff> {
     Ok(Hidiff { exe, device: c.device.clone() })
 }
 
-fn ctx(profile: &str, data: Option<PathBuf>, weights: Option<PathBuf>, c: &Common) -> Result<Ctx> {
-    let profile = Profile::parse(profile)?;
-    let root = workspace_root();
-    let real_data = data.is_some();
-    if profile == Profile::Paper && !real_data {
+/// A reproduction target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Table1,
+    Table2,
+    Table3,
+    Fig3,
+}
+
+/// Parses `table1|table2|table3|fig3|all` (before anything is built).
+fn targets(what: &str) -> Result<Vec<Target>> {
+    Ok(match what {
+        "table1" => vec![Target::Table1],
+        "table2" => vec![Target::Table2],
+        "table3" => vec![Target::Table3],
+        "fig3" => vec![Target::Fig3],
+        "all" => vec![Target::Table1, Target::Table2, Target::Table3, Target::Fig3],
+        other => bail!("unknown target {other:?}: expected table1, table2, table3, fig3 or all"),
+    })
+}
+
+/// Refuses a target the profile cannot run, before anything is built.
+fn check_profile(profile: Profile, targets: &[Target], data: bool, weights: bool) -> Result<()> {
+    if profile == Profile::Paper && !data {
         bail!("--profile paper needs --data DIR with the real data sets (see datasets/README.md)");
     }
+    for t in targets {
+        let trains = match t {
+            Target::Table1 | Target::Fig3 => true,
+            Target::Table2 | Target::Table3 => !weights,
+        };
+        if trains {
+            profile.settings().map_err(|e| anyhow::anyhow!("{t:?} with --profile {}: {e}", profile.name()))?;
+        }
+    }
+    Ok(())
+}
+
+fn ctx(profile: Profile, data: Option<PathBuf>, weights: Option<PathBuf>, c: &Common) -> Result<Ctx> {
+    let root = workspace_root();
+    let real_data = data.is_some();
     Ok(Ctx {
         hidiff: hidiff(c)?,
         profile,
-        // The smoke profile makes its own tiny data set so it never replaces the default one.
-        data: data.unwrap_or_else(|| match profile {
-            Profile::Smoke => root.join("runs").join("xtask").join("smoke").join("datasets"),
-            _ => root.join("datasets"),
-        }),
+        // Each profile makes its own synthetic set (sized for it) under its runs folder,
+        // so it never replaces or depends on the user's datasets/synthetic.
+        data: data.unwrap_or_else(|| root.join("runs").join("xtask").join(profile.name()).join("datasets")),
         runs: root.join("runs").join("xtask").join(profile.name()),
         results: c.out.clone(),
         weights,
@@ -127,25 +161,35 @@ fn main() -> std::process::ExitCode {
     let result = (|| -> Result<()> {
         match cli.cmd {
             Cmd::Reproduce { what, profile, data, weights, common } => {
-                let ctx = ctx(&profile, data, weights, &common)?;
-                match what.as_str() {
-                    "table1" => reproduce::table1(&ctx),
-                    "table2" => reproduce::table2(&ctx),
-                    "table3" => reproduce::table3(&ctx),
-                    "fig3" => reproduce::fig3(&ctx),
-                    "all" => {
-                        reproduce::table1(&ctx)?;
-                        reproduce::table2(&ctx)?;
-                        reproduce::table3(&ctx)?;
-                        reproduce::fig3(&ctx)
+                let targets = targets(&what)?;
+                let profile = Profile::parse(&profile)?;
+                check_profile(profile, &targets, data.is_some(), weights.is_some())?;
+                let ctx = ctx(profile, data, weights, &common)?;
+                for t in targets {
+                    match t {
+                        Target::Table1 => table1::table1(&ctx)?,
+                        Target::Table2 => reproduce::table2(&ctx)?,
+                        Target::Table3 => reproduce::table3(&ctx)?,
+                        Target::Fig3 => table1::fig3(&ctx)?,
                     }
-                    other => bail!("unknown target {other:?}: expected table1, table2, table3, fig3 or all"),
                 }
+                Ok(())
             }
-            Cmd::Ablate { sweep, profile, common } => reproduce::ablate(&ctx(&profile, None, None, &common)?, &sweep),
+            Cmd::Ablate { sweep, profile, common } => {
+                let profile = Profile::parse(&profile)?;
+                profile.settings()?;
+                if !sweep.is_file() {
+                    bail!("sweep file {} does not exist", sweep.display());
+                }
+                reproduce::ablate(&ctx(profile, None, None, &common)?, &sweep)
+            }
             Cmd::Bench { size, precision, iters, preset, cpu_backend, batch, patch, common } => {
                 let h = hidiff(&common)?;
-                xtask::bench::run(&h, &xtask::bench::BenchOptions { sizes: size, precision, iters, preset, cpu_backend, batch, patch }, &common.out)
+                xtask::bench::run(
+                    &h,
+                    &xtask::bench::BenchOptions { sizes: size, precision, iters, preset, cpu_backend, batch, patch },
+                    &common.out,
+                )
             }
             Cmd::GpuCheck { out, hidiff, torch_bench, xz_level } => {
                 let root = workspace_root();

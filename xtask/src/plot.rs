@@ -26,14 +26,27 @@ pub struct Series {
 }
 
 /// A line plot with a log2 x axis (x values are powers of two, e.g. diffusion steps T).
-pub fn log2_line_plot(series: &[Series], title: &str, x_label: &str, y_label: &str, png: &Path, svg: &Path) -> Result<()> {
+pub fn log2_line_plot(
+    series: &[Series],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    png: &Path,
+    svg: &Path,
+) -> Result<()> {
     register_font();
     draw(BitMapBackend::new(png, (900, 600)).into_drawing_area(), series, title, x_label, y_label)?;
     draw(SVGBackend::new(svg, (900, 600)).into_drawing_area(), series, title, x_label, y_label)?;
     Ok(())
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, series: &[Series], title: &str, x_label: &str, y_label: &str) -> Result<()>
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    series: &[Series],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -88,6 +101,130 @@ where
     Ok(())
 }
 
+/// A series of means with a ± spread per point (e.g. over seeds).
+#[derive(Debug, Clone)]
+pub struct ErrorSeries {
+    pub label: String,
+    /// `(x, mean, spread)`.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// A horizontal reference line (e.g. the blurry input), drawn dashed in the colour
+/// of the series with the same `color` index.
+#[derive(Debug, Clone)]
+pub struct RefLine {
+    pub label: String,
+    pub y: f64,
+    pub color: usize,
+}
+
+const COLORS: [RGBColor; 4] =
+    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+
+/// A log2-x plot of means with error bars (± spread) and dashed horizontal reference lines.
+pub fn log2_errorbar_plot(
+    series: &[ErrorSeries],
+    refs: &[RefLine],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    png: &Path,
+    svg: &Path,
+) -> Result<()> {
+    register_font();
+    draw_errorbars(BitMapBackend::new(png, (1000, 650)).into_drawing_area(), series, refs, title, x_label, y_label)?;
+    draw_errorbars(SVGBackend::new(svg, (1000, 650)).into_drawing_area(), series, refs, title, x_label, y_label)?;
+    Ok(())
+}
+
+fn draw_errorbars<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    series: &[ErrorSeries],
+    refs: &[RefLine],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("plotting failed: {e:?}");
+    root.fill(&WHITE).map_err(err)?;
+    let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0.log2())).collect();
+    let mut ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2])).collect();
+    ys.extend(refs.iter().map(|r| r.y));
+    if xs.is_empty() || ys.iter().any(|y| !y.is_finite()) {
+        return Err(anyhow!("nothing to plot, or a value that is not finite"));
+    }
+    let (x0, x1) = (xs.iter().cloned().fold(f64::MAX, f64::min), xs.iter().cloned().fold(f64::MIN, f64::max));
+    let (y0, y1) = (ys.iter().cloned().fold(f64::MAX, f64::min), ys.iter().cloned().fold(f64::MIN, f64::max));
+    let pad = ((y1 - y0) * 0.12).max(0.05);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 24))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0 - 0.3)..(x1 + 0.3), (y0 - pad)..(y1 + pad))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_labels(((x1 - x0) as usize + 1).max(2))
+        .x_label_formatter(&|v| format!("{}", 2f64.powf(v.round()) as u64))
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 20))
+        .draw()
+        .map_err(err)?;
+    for r in refs {
+        let c = COLORS[r.color % COLORS.len()];
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x0 - 0.3, r.y), (x1 + 0.3, r.y)],
+                8,
+                6,
+                c.mix(0.8).stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(r.label.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 8, y), (x + 14, y), (x + 24, y)], c.mix(0.5).stroke_width(2))
+            });
+    }
+    for (i, s) in series.iter().enumerate() {
+        let c = COLORS[i % COLORS.len()];
+        let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0.log2(), p.1)).collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
+            .map_err(err)?
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled()))).map_err(err)?;
+        let cap = 0.06;
+        chart
+            .draw_series(s.points.iter().flat_map(|&(x, m, sd)| {
+                let x = x.log2();
+                [
+                    PathElement::new(vec![(x, m - sd), (x, m + sd)], c.stroke_width(2)),
+                    PathElement::new(vec![(x - cap, m - sd), (x + cap, m - sd)], c.stroke_width(2)),
+                    PathElement::new(vec![(x - cap, m + sd), (x + cap, m + sd)], c.stroke_width(2)),
+                ]
+            }))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(("sans-serif", 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +239,30 @@ mod tests {
         assert!(std::fs::metadata(&png).unwrap().len() > 5_000);
         let svg_text = std::fs::read_to_string(&svg).unwrap();
         assert!(svg_text.contains("PSNR vs T") && svg_text.contains("ours"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn error_bars_and_reference_lines_are_drawn_and_labelled() {
+        let dir = std::env::temp_dir().join(format!("xtask-plot-eb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let s = ErrorSeries {
+            label: "in-distribution".into(),
+            points: vec![(1.0, 25.0, 0.3), (2.0, 25.5, 0.2), (4.0, 25.4, 0.0)],
+        };
+        let refs = [
+            RefLine { label: "blurry input".into(), y: 24.0, color: 0 },
+            RefLine { label: "no prior".into(), y: 25.1, color: 1 },
+        ];
+        let (png, svg) = (dir.join("e.png"), dir.join("e.svg"));
+        log2_errorbar_plot(&[s.clone()], &refs, "PSNR vs T", "T", "PSNR (dB)", &png, &svg).unwrap();
+        assert!(std::fs::metadata(&png).unwrap().len() > 5_000);
+        let svg_text = std::fs::read_to_string(&svg).unwrap();
+        for label in ["in-distribution", "blurry input", "no prior"] {
+            assert!(svg_text.contains(label), "{label}");
+        }
+        let bad = ErrorSeries { label: "x".into(), points: vec![(1.0, f64::NAN, 0.0)] };
+        assert!(log2_errorbar_plot(&[bad], &[], "t", "x", "y", &png, &svg).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where and how a table was produced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
     pub profile: String,
     pub data: String,
@@ -21,7 +21,11 @@ pub struct Provenance {
 pub fn hardware() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     format!("{cpu}, {threads} threads")
@@ -59,7 +63,14 @@ pub fn score(p: Option<(f64, f64)>) -> String {
 }
 
 /// Writes `results/<name>.md` and `.json`, prints the markdown, returns the paths.
-pub fn write(out_dir: &Path, name: &str, title: &str, table: &Table, prov: &Provenance, json: &serde_json::Value) -> Result<(PathBuf, PathBuf)> {
+pub fn write(
+    out_dir: &Path,
+    name: &str,
+    title: &str,
+    table: &Table,
+    prov: &Provenance,
+    json: &serde_json::Value,
+) -> Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let mut md = format!("# {title}\n\n{}\n", table.markdown());
     md.push_str(&format!(

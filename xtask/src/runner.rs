@@ -43,10 +43,8 @@ pub fn build_release(device: &str) -> Result<PathBuf> {
 impl Hidiff {
     /// Runs `hidiff ARGS`, inheriting stdout/stderr; fails with the command line on error.
     pub fn run(&self, args: &[String]) -> Result<()> {
-        let status = Command::new(&self.exe)
-            .args(args)
-            .status()
-            .with_context(|| format!("starting {}", self.exe.display()))?;
+        let status =
+            Command::new(&self.exe).args(args).status().with_context(|| format!("starting {}", self.exe.display()))?;
         if !status.success() {
             bail!("`hidiff {}` failed ({status})", args.join(" "));
         }
@@ -64,6 +62,15 @@ impl Hidiff {
             bail!("`hidiff {}` failed ({})", args.join(" "), out.status);
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Hidiff {
+    /// Runs `hidiff ARGS` and parses its standard output as the typed report `T`
+    /// (`what` names the output in errors: a missing field fails here).
+    pub fn json<T: serde::de::DeserializeOwned>(&self, args: &[String], what: &str) -> Result<T> {
+        let out = self.output(args)?;
+        Ok(hidiff_report::from_str(&out, what)?)
     }
 }
 

@@ -268,6 +268,26 @@ impl<B: Backend> Deblurrer<B> {
         to_host(self.deblur_tensor(lq, on_pass))
     }
 
+    /// Restores planar `[3, height, width]` floats with the *oracle* prior: the
+    /// stage-1 latent encoder `net_le` sees the blurry and the sharp image (as in
+    /// stage-1 training) and its prior feeds `net_g`. An upper bound of what a prior
+    /// can carry, not a deblurring method; no tiling, no self-ensemble.
+    ///
+    /// # Errors
+    /// [`InferError::InvalidOption`] when the model has no `net_le` (a model without
+    /// prior, or one loaded for inference only: see [`crate::weights::load_with_stage1_encoder`]).
+    pub fn restore_with_oracle_prior(&self, lq: &[f32], gt: &[f32], height: usize, width: usize) -> Result<Vec<f32>> {
+        if self.model.net_le.is_none() {
+            return Err(InferError::InvalidOption(
+                "the oracle prior needs the stage-1 latent encoder net_le: a checkpoint of a model with a prior, \
+                 loaded with all its networks"
+                    .into(),
+            ));
+        }
+        let t = |v: &[f32]| Tensor::<B, 4>::from_data(TensorData::new(v.to_vec(), [1, 3, height, width]), &self.device);
+        Ok(to_host(self.model.stage1_test(t(lq), t(gt))))
+    }
+
     /// Deblurs a decoded image into an image of the same layout (see
     /// [`InputImage::compose`]).
     ///

@@ -37,6 +37,6 @@ pub use error::{InferError, Result};
 pub use image_io::{read_image, InputImage};
 pub use plan::{plan, prepare_output_dir, Job, PlanOptions};
 pub use progress::{NoProgress, Progress};
-pub use testset::{resolve_test_set, run_test, TestReport, TestSet};
+pub use testset::{resolve_test_set, run_test, run_test_oracle_prior, TestReport, TestSet};
 pub use tiling::{TileGrid, TileSpec};
-pub use weights::{embedded_config, load_for_inference};
+pub use weights::{embedded_config, load_for_inference, load_with_stage1_encoder};

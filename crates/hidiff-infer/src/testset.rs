@@ -123,6 +123,8 @@ pub struct TestReport {
     pub basicsr: MeanScores,
     /// Images whose paper protocol failed.
     pub failed: usize,
+    /// Whether the prior came from the stage-1 encoder that sees the target.
+    pub oracle_prior: bool,
     /// The diffusion seed.
     pub seed: u64,
     /// Whether the self-ensemble was used.
@@ -159,6 +161,30 @@ pub fn run_test<B: Backend>(
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<TestReport> {
+    run_test_with(deblurrer, set, out_dir, progress, false)
+}
+
+/// [`run_test`] with the oracle prior of [`Deblurrer::restore_with_oracle_prior`]
+/// (the stage-1 encoder sees the target): the upper bound of what a prior carries.
+///
+/// # Errors
+/// As [`run_test`]; [`InferError::InvalidOption`] for a model without `net_le`.
+pub fn run_test_oracle_prior<B: Backend>(
+    deblurrer: &Deblurrer<B>,
+    set: &TestSet,
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<TestReport> {
+    run_test_with(deblurrer, set, out_dir, progress, true)
+}
+
+fn run_test_with<B: Backend>(
+    deblurrer: &Deblurrer<B>,
+    set: &TestSet,
+    out_dir: &Path,
+    progress: &dyn Progress,
+    oracle_prior: bool,
+) -> Result<TestReport> {
     let vis = out_dir.join("visualization").join(&set.name);
     for input_dir in [&set.pairs.folders.lq, &set.pairs.folders.gt] {
         if crate::plan::absolute(&vis) == crate::plan::absolute(input_dir) {
@@ -181,7 +207,14 @@ pub fn run_test<B: Backend>(
         let (w, h) = eval.lq.dimensions();
         progress.image_start(&pair.lq, deblurrer.passes(h as usize, w as usize));
         let t = Instant::now();
-        let out = deblurrer.deblur_planar(&to_chw_f32(&eval.lq), h as usize, w as usize, &mut || progress.pass_done());
+        let out = if oracle_prior {
+            let gt = to_chw_f32(&eval.gt);
+            let out = deblurrer.restore_with_oracle_prior(&to_chw_f32(&eval.lq), &gt, h as usize, w as usize)?;
+            progress.pass_done();
+            out
+        } else {
+            deblurrer.deblur_planar(&to_chw_f32(&eval.lq), h as usize, w as usize, &mut || progress.pass_done())
+        };
         let seconds = t.elapsed().as_secs_f64();
         let n = (w * h) as usize;
         let raw: Vec<u8> = (0..n).flat_map(|i| [out[i], out[n + i], out[2 * n + i]].map(to_u8)).collect();
@@ -208,6 +241,7 @@ pub fn run_test<B: Backend>(
         paper: mean(images.iter().filter_map(|i| i.paper.clone())),
         basicsr: mean(images.iter().map(|i| i.basicsr.clone())),
         failed: images.iter().filter(|i| i.paper.is_none()).count(),
+        oracle_prior,
         seed: deblurrer.options().seed,
         self_ensemble: deblurrer.options().self_ensemble,
         pixels,

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use burn::tensor::backend::Backend;
-use hidiff_model::{checkpoint, HiDiff, ModelConfig, Networks, PriorMode, WeightsPath};
+use hidiff_model::{checkpoint, HiDiff, KeyStyle, ModelConfig, Network, Networks, PriorMode, WeightsPath};
 
 use crate::error::{InferError, Result};
 
@@ -86,4 +86,61 @@ pub fn load_for_inference<B: Backend>(
         config: config_name.to_string(),
         source: Box::new(source),
     })
+}
+
+/// Builds the stage-1 networks of `cfg` (`net_g` and the latent encoder `net_le`,
+/// which sees the sharp image) and loads them strictly from one of our
+/// checkpoints, for the oracle prior of [`crate::Deblurrer::restore_with_oracle_prior`].
+/// Stage-1 checkpoints hold only these two networks; stage-2 ones hold them too.
+///
+/// # Errors
+/// [`InferError::MissingWeights`]; [`InferError::InvalidOption`] for an official
+/// folder (its releases hold no `net_le`) or a model without prior;
+/// [`InferError::Weights`] when a network is missing or does not fit `cfg`.
+pub fn load_with_stage1_encoder<B: Backend>(
+    weights: &Path,
+    cfg: &ModelConfig,
+    config_name: &str,
+    device: &B::Device,
+) -> Result<HiDiff<B>> {
+    let file = match detect(weights)? {
+        WeightsPath::Safetensors(file) => file,
+        WeightsPath::OfficialDir(dir) => {
+            return Err(InferError::InvalidOption(format!(
+                "{}: the oracle prior needs the stage-1 encoder net_le, which official folders do not hold; pass one \
+                 of our stage-1 or stage-2 checkpoints",
+                dir.display()
+            )))
+        }
+    };
+    if cfg.transformer.prior_mode == PriorMode::None {
+        return Err(InferError::InvalidOption(format!(
+            "{}: a model without prior has no latent encoder for the oracle prior",
+            weights.display()
+        )));
+    }
+    let fail = |source| InferError::Weights {
+        path: weights.to_path_buf(),
+        config: config_name.to_string(),
+        source: Box::new(source),
+    };
+    let w = checkpoint::read_safetensors(&file).map_err(fail)?;
+    let mut model = cfg.init::<B>(Networks::All, device);
+    // Only the stage-1 pass runs: the blurry-image encoder and the denoiser are not needed.
+    model.net_le_dm = None;
+    model.net_d = None;
+    let style = KeyStyle::of(cfg);
+    for net in [Network::G, Network::Le] {
+        let sd = w.networks.get(&net).ok_or_else(|| {
+            fail(hidiff_model::ModelError::CheckpointMismatch {
+                path: file.clone(),
+                network: net.name().to_string(),
+                missing: vec![format!("every {}.* tensor", net.name())],
+                unexpected: vec![],
+                shape_errors: vec![],
+            })
+        })?;
+        model.load_network(net, sd, &style, &file).map_err(fail)?;
+    }
+    Ok(model)
 }

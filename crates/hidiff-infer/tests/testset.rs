@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::*;
 use hidiff_infer::testset::paper_protocol;
-use hidiff_infer::{resolve_test_set, run_test, DeblurOptions, NoProgress};
+use hidiff_infer::{resolve_test_set, run_test, run_test_oracle_prior, DeblurOptions, NoProgress};
 use hidiff_metrics::Protocol;
 use image::DynamicImage;
 
@@ -92,4 +92,28 @@ fn images_too_small_to_score_are_refused_before_running() {
     assert!(matches!(e, hidiff_infer::InferError::TooSmall { min: 11, .. }), "{e}");
     assert!(e.to_string().contains("img0.png") && e.to_string().contains("SSIM"), "{e}");
     assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn the_oracle_prior_runs_the_stage1_pass_and_needs_net_le() {
+    let t = tempfile::tempdir().unwrap();
+    let set_dir = t.path().join("mine");
+    paired_set(&set_dir, 2, 40, 48);
+    let set = resolve_test_set(t.path(), "mine").unwrap();
+
+    // Without net_le (loaded for inference) the oracle is refused with a clear error.
+    let e = run_test_oracle_prior(&golden_deblurrer(DeblurOptions::default()), &set, &t.path().join("a"), &NoProgress)
+        .unwrap_err();
+    assert!(e.to_string().contains("net_le"), "{e}");
+
+    // With every network: the oracle pass (LE sees the target) differs from the blind one.
+    let model = golden_config().init::<B>(hidiff_model::Networks::All, &Default::default());
+    let d = hidiff_infer::Deblurrer::new(model, Default::default(), DeblurOptions::default()).unwrap();
+    let oracle = run_test_oracle_prior(&d, &set, &t.path().join("o"), &NoProgress).unwrap();
+    let blind = run_test(&d, &set, &t.path().join("b"), &NoProgress).unwrap();
+    assert!(oracle.oracle_prior && !blind.oracle_prior);
+    assert_eq!(oracle.images.len(), 2);
+    assert!(oracle.paper.psnr.is_finite());
+    let (a, b) = (image::open(&oracle.images[0].output).unwrap(), image::open(&blind.images[0].output).unwrap());
+    assert_ne!(a.as_bytes(), b.as_bytes(), "the oracle prior must change the output");
 }

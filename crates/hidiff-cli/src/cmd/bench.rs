@@ -17,7 +17,6 @@ use burn::module::{AutodiffModule, Module};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use hidiff_model::{ModelConfig, Networks};
-use serde::Serialize;
 
 use crate::config_source::{parse_hw, ConfigSource};
 use crate::device::{check_precision, dispatch_with, gpu_memory_mib, DeviceArg, Precision, WithBackend};
@@ -62,40 +61,8 @@ pub struct BenchArgs {
     pub json: Option<PathBuf>,
 }
 
-/// One measured row.
-#[derive(Debug, Clone, Serialize)]
-pub struct BenchRow {
-    pub part: String,
-    pub backend: String,
-    pub precision: String,
-    pub shape: String,
-    pub median_ms: f64,
-    pub min_ms: f64,
-    /// The first call of this part in this process, compilation and autotuning included.
-    pub cold_start_ms: f64,
-    pub per_second: Option<f64>,
-    pub peak_rss_mib: Option<f64>,
-    /// Largest GPU memory reserved by cubecl's pools during this part (CUDA only).
-    pub peak_gpu_mib: Option<f64>,
-}
-
-/// The whole report.
-#[derive(Debug, Clone, Serialize)]
-pub struct BenchReport {
-    pub config: String,
-    pub parameters_inference: usize,
-    pub gflops_256: f64,
-    pub threads: usize,
-    /// Kernels compiled by NVRTC in this process (CUDA only).
-    pub kernels_compiled: Option<u64>,
-    /// Kernels loaded from the persistent PTX cache (CUDA only).
-    pub kernels_from_cache: Option<u64>,
-    /// Autotune keys tuned (CUDA only).
-    pub autotune_keys: Option<u64>,
-    /// cubecl's cache folder and autotune level (CUDA only).
-    pub cubecl: Option<String>,
-    pub rows: Vec<BenchRow>,
-}
+/// One measured row and the whole report: the shared JSON contract read by `xtask`.
+pub use hidiff_report::{BenchReport, BenchRow};
 
 fn peak_rss_mib() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -176,7 +143,7 @@ impl WithBackend for Work<'_> {
             shape,
             median_ms: t.median,
             min_ms: t.min,
-            cold_start_ms: t.cold,
+            cold_start_ms: Some(t.cold),
             per_second: per,
             peak_rss_mib: peak_rss_mib(),
             peak_gpu_mib: t.peak_gpu_mib,

@@ -47,16 +47,22 @@ pub fn run(args: &InfoArgs) -> Result<()> {
     let stage1 = count(Network::G) + count(Network::Le);
     let macs = cfg.macs(h, w);
     if args.json {
-        let obj = serde_json::json!({
-            "config": name,
-            "parameters": params.iter().map(|(n, p)| (n.name().to_string(), *p)).collect::<std::collections::BTreeMap<_, _>>(),
-            "parameters_inference": inference,
-            "parameters_stage1": stage1,
-            "size": [h, w],
-            "gmac": { "net_g": macs.net_g / 1e9, "net_le_dm": macs.net_le_dm / 1e9, "net_d_all_steps": macs.net_d / 1e9, "net_le": macs.net_le / 1e9 },
-            "gflops_inference": macs.inference_flops() / 1e9,
-            "timesteps": cfg.diffusion.timesteps,
-        });
+        let obj = hidiff_report::InfoReport {
+            config: name,
+            parameters: params.iter().map(|(n, p)| (n.name().to_string(), *p)).collect(),
+            parameters_inference: inference,
+            parameters_stage1: stage1,
+            size: [h, w],
+            gmac: hidiff_report::Gmac {
+                net_g: macs.net_g / 1e9,
+                net_le_dm: macs.net_le_dm / 1e9,
+                net_d_all_steps: macs.net_d / 1e9,
+                net_le: macs.net_le / 1e9,
+            },
+            gflops_inference: macs.inference_flops() / 1e9,
+            timesteps: cfg.diffusion.timesteps,
+            model_toml: cfg.to_toml_string(),
+        };
         println!("{}", serde_json::to_string_pretty(&obj).context("serialising")?);
         return Ok(());
     }
