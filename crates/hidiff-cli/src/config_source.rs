@@ -1,6 +1,6 @@
 //! `--config FILE` or `--preset NAME`: where a command gets its model configuration.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use hidiff_model::ModelConfig;
@@ -8,7 +8,8 @@ use hidiff_model::ModelConfig;
 /// The model configuration of a command.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ConfigSource {
-    /// Model configuration file (TOML, official option names).
+    /// Model configuration file (TOML, official option names), or an experiment
+    /// file (its `[model]` section).
     #[arg(long, conflicts_with = "preset")]
     pub config: Option<PathBuf>,
     /// A named configuration: gopro, realblur-j, realblur-r, quick.
@@ -26,8 +27,7 @@ impl ConfigSource {
     /// checkpoint) when neither option is given.
     pub fn resolve_or(&self, fallback: Option<ModelConfig>) -> Result<(ModelConfig, String)> {
         if let Some(path) = &self.config {
-            let cfg = ModelConfig::from_file(path).with_context(|| format!("reading --config {}", path.display()))?;
-            return Ok((cfg, path.display().to_string()));
+            return Ok((config_from_file(path)?, path.display().to_string()));
         }
         if let Some(name) = &self.preset {
             return match ModelConfig::preset(name) {
@@ -42,13 +42,20 @@ impl ConfigSource {
     }
 }
 
-/// Parses `HxW` (also `H,W`).
-pub fn parse_hw(s: &str) -> std::result::Result<(usize, usize), String> {
-    let (h, w) = s.split_once(['x', 'X', ',']).ok_or_else(|| format!("expected HxW, got {s:?}"))?;
-    let h: usize = h.trim().parse().map_err(|_| format!("bad height in {s:?}"))?;
-    let w: usize = w.trim().parse().map_err(|_| format!("bad width in {s:?}"))?;
-    if h == 0 || w == 0 {
-        return Err(format!("size {s:?} must be positive"));
+pub use crate::validate::parse_hw;
+
+/// Reads a model configuration file, or the `[model]` section of an experiment
+/// file (`experiments/*.toml`: a preset or a configuration file plus overrides,
+/// resolved as `hidiff train` resolves it).
+pub fn config_from_file(path: &Path) -> Result<ModelConfig> {
+    hidiff_io::check_regular_file(path).with_context(|| format!("reading --config {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?;
+    let table: Option<toml::Table> = toml::from_str(&text).ok();
+    let is_experiment = table.as_ref().is_some_and(|t| t.contains_key("model") && !t.contains_key("transformer"));
+    if is_experiment {
+        let experiment = hidiff_train::experiment::Experiment::from_toml_str(&text, path)
+            .with_context(|| format!("reading the [model] section of the experiment file {}", path.display()))?;
+        return Ok(experiment.model);
     }
-    Ok((h, w))
+    ModelConfig::from_file(path).with_context(|| format!("reading --config {}", path.display()))
 }

@@ -6,6 +6,7 @@ mod cubecl_config;
 mod device;
 mod kernel_progress;
 mod precision;
+mod validate;
 
 use clap::{Parser, Subcommand};
 
@@ -59,8 +60,28 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain_once(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, `": "`-separated, each text once.
+///
+/// The workspace's rule is that an error's message does not repeat the message
+/// of its `source()`; for errors of other crates that still do, a cause whose
+/// text is already part of what was printed is left out.
+fn chain_once(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

@@ -41,7 +41,7 @@ pub enum DataError {
         gt_size: (u32, u32),
     },
     /// An image could not be opened or decoded.
-    #[error("cannot read image {}: {source}", .path.display())]
+    #[error("cannot read image {}", .path.display())]
     UnreadableImage {
         /// The image file.
         path: PathBuf,
@@ -50,7 +50,7 @@ pub enum DataError {
         source: image::ImageError,
     },
     /// An image could not be encoded or written.
-    #[error("cannot write image {}: {source}", .path.display())]
+    #[error("cannot write image {}", .path.display())]
     WriteImage {
         /// The file being written.
         path: PathBuf,
@@ -59,7 +59,7 @@ pub enum DataError {
         source: image::ImageError,
     },
     /// A filesystem operation failed.
-    #[error("{action} {}: {source}", .path.display())]
+    #[error("{action} {}", .path.display())]
     Io {
         /// What was being done, e.g. `cannot list`.
         action: &'static str,
@@ -95,11 +95,15 @@ pub enum DataError {
         /// The split.
         split: String,
     },
+    /// A file refused before reading (not a regular file, too many pixels, not
+    /// an image format), or a folder this crate may not fill.
+    #[error(transparent)]
+    File(#[from] hidiff_io::Error),
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
     /// The marker file of a generated data set could not be written or read.
-    #[error("bad marker file {}: {source}", .path.display())]
+    #[error("bad marker file {}", .path.display())]
     Marker {
         /// The marker file.
         path: PathBuf,

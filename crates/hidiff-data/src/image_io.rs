@@ -4,81 +4,46 @@
 //! (reference 4.6, step 2); images are kept as 8-bit [`RgbImage`] until the
 //! last moment, which is exact and four times smaller than floats.
 
-use std::fs;
-use std::io::BufWriter;
 use std::path::Path;
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ImageEncoder, ImageReader, RgbImage};
+use image::{ImageEncoder, RgbImage};
 
 use crate::error::{DataError, Result};
 
-/// File extensions (lower case) that are treated as images.
-pub const IMAGE_EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"];
+pub use hidiff_io::{has_image_extension, PixelBudget, IMAGE_EXTENSIONS};
 
-/// Whether `path` has one of the [`IMAGE_EXTENSIONS`] (case-insensitive).
-pub fn has_image_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-fn unreadable(path: &Path, source: image::ImageError) -> DataError {
-    DataError::UnreadableImage {
-        path: path.to_path_buf(),
-        source,
+/// A `hidiff_io` error as this crate's: decoder failures keep their
+/// [`DataError::UnreadableImage`] form, the rest (missing, not a regular file,
+/// too many pixels) pass through.
+fn from_io(e: hidiff_io::Error) -> DataError {
+    match e {
+        hidiff_io::Error::Decode { path, reason } => DataError::UnreadableImage { path, source: *reason },
+        other => DataError::File(other),
     }
 }
 
-/// The size `(width, height)` of an image, read from its header only.
+/// The size `(width, height)` of an image, read from its header only (a regular
+/// file within the default [`PixelBudget`]).
 pub fn image_size(path: &Path) -> Result<(u32, u32)> {
-    ImageReader::open(path)
-        .map_err(|e| unreadable(path, e.into()))?
-        .with_guessed_format()
-        .map_err(|e| unreadable(path, e.into()))?
-        .into_dimensions()
-        .map_err(|e| unreadable(path, e))
+    hidiff_io::read_image_size(path, PixelBudget::DEFAULT).map_err(from_io)
 }
 
 /// Decodes an image file as 8-bit RGB (grey images are replicated, alpha is dropped,
-/// 16-bit samples are rounded to 8 bits).
+/// 16-bit samples are rounded to 8 bits), under the default [`PixelBudget`].
 pub fn read_rgb8(path: &Path) -> Result<RgbImage> {
-    let img = ImageReader::open(path)
-        .map_err(|e| unreadable(path, e.into()))?
-        .with_guessed_format()
-        .map_err(|e| unreadable(path, e.into()))?
-        .decode()
-        .map_err(|e| unreadable(path, e))?;
-    Ok(img.into_rgb8())
+    Ok(hidiff_io::read_image(path, PixelBudget::DEFAULT).map_err(from_io)?.into_rgb8())
 }
 
-/// Writes a lossless PNG. The data go to a hidden temporary file beside `path`
-/// first and are renamed into place, so an interrupted run never leaves a
-/// truncated image under the final name.
+/// Writes a lossless PNG, encoded in memory and written with
+/// [`hidiff_io::write_atomic`], so an interrupted run never leaves a truncated
+/// image under the final name.
 pub fn write_png(img: &RgbImage, path: &Path) -> Result<()> {
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("image.png");
-    let tmp = path.with_file_name(format!(".{file_name}.tmp"));
-    let file = fs::File::create(&tmp).map_err(|e| DataError::io("cannot create", &tmp, e))?;
-    let encoder = PngEncoder::new_with_quality(
-        BufWriter::new(file),
-        CompressionType::Fast,
-        FilterType::Adaptive,
-    );
-    encoder
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .map_err(|source| DataError::WriteImage {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    fs::rename(&tmp, path).map_err(|e| DataError::io("cannot rename into", path, e))
+    let mut bytes = Vec::new();
+    PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Adaptive)
+        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .map_err(|source| DataError::WriteImage { path: path.to_path_buf(), source })?;
+    hidiff_io::write_atomic(path, &bytes).map_err(|e| DataError::io("cannot write", path, e))
 }
 
 /// Appends an 8-bit HWC RGB image to `out` as CHW floats in `[0, 1]`

@@ -2,13 +2,12 @@
 //! (reference 4.6, step 1), with their sizes checked up front.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::error::{DataError, Result};
-use crate::image_io::{has_image_extension, image_size};
+use crate::image_io::image_size;
 use crate::layout::FolderPair;
 
 /// How the sizes of the two images of a pair must relate.
@@ -145,19 +144,15 @@ pub(crate) fn check_sizes(pair: &ImagePair, rule: SizeRule) -> Result<()> {
     }
 }
 
-/// The non-hidden image files directly inside `dir`.
+/// The names of the image files directly inside `dir`, by the workspace's one
+/// listing rule ([`hidiff_io::list_images`]: hidden files skipped, image-named
+/// FIFOs and devices refused).
 fn list_images(dir: &Path) -> Result<BTreeSet<String>> {
-    let entries = fs::read_dir(dir).map_err(|e| DataError::io("cannot list", dir, e))?;
-    let mut names = BTreeSet::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| DataError::io("cannot list", dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if !name.starts_with('.') && has_image_extension(&path) && path.is_file() {
-            names.insert(name);
-        }
-    }
-    Ok(names)
+    let files = hidiff_io::list_images(dir).map_err(|e| match e {
+        hidiff_io::Error::Io { action, path, source } => DataError::Io { action, path, source },
+        other => DataError::File(other),
+    })?;
+    Ok(files.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect())
 }
 
 /// `names` in natural order (`img2` before `img10`), like the reference's `natsorted`.

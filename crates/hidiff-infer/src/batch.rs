@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::deblur::Deblurrer;
 use crate::error::{InferError, Result};
-use crate::image_io::{encode, output_format, read_image, write_atomically};
+use crate::image_io::{encode, output_format, read_image_within, write_atomically};
 use crate::plan::{plan, prepare_output_dir, Job, PlanOptions};
 use crate::progress::Progress;
 
@@ -43,17 +43,20 @@ impl BatchSummary {
     }
 }
 
-/// Decodes every input (in parallel) and checks its size, so that a corrupt or
-/// too small file is reported before any output is written. Returns the sizes
+/// Decodes every input (in parallel, each within the pixel budget) and checks its
+/// size and the estimated memory of its work, so that a corrupt, too small or too
+/// large file is reported before any output is written. Returns the sizes
 /// `(width, height)` in job order; the first failing job's error otherwise.
 ///
 /// # Errors
-/// Any error of [`read_image`], or [`InferError::TooSmall`].
+/// Any error of [`read_image_within`], [`InferError::TooSmall`] or
+/// [`InferError::OverMemoryBudget`].
 pub fn validate_inputs<B: Backend>(jobs: &[Job], deblurrer: &Deblurrer<B>) -> Result<Vec<(u32, u32)>> {
     jobs.par_iter()
         .map(|job| {
-            let img = read_image(&job.input)?;
+            let img = read_image_within(&job.input, deblurrer.options().pixel_budget)?;
             deblurrer.check_size(&job.input, img.width, img.height)?;
+            deblurrer.check_memory(&job.input, img.width, img.height)?;
             Ok((img.width, img.height))
         })
         .collect()
@@ -68,7 +71,7 @@ pub fn run_jobs<B: Backend>(jobs: &[Job], deblurrer: &Deblurrer<B>, progress: &d
     let started = Instant::now();
     let mut summary = BatchSummary { images: 0, pixels: 0, seconds: 0.0, model_seconds: 0.0 };
     for job in jobs {
-        let img = read_image(&job.input)?;
+        let img = read_image_within(&job.input, deblurrer.options().pixel_budget)?;
         progress.image_start(&job.input, deblurrer.passes(img.height as usize, img.width as usize));
         let t = Instant::now();
         let restored = deblurrer.deblur_image(&img, &mut || progress.pass_done())?;

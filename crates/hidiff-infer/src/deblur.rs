@@ -41,7 +41,7 @@ use hidiff_model::HiDiff;
 
 use crate::ensemble::self_ensemble;
 use crate::error::{InferError, Result};
-use crate::image_io::InputImage;
+use crate::image_io::{InputImage, PixelBudget};
 use crate::tiling::{Blender, TileGrid, TileSpec};
 
 /// The diffusion's default seed: every run without `--seed` starts the reverse
@@ -98,6 +98,11 @@ pub struct DeblurOptions {
     pub prior_max_pixels: usize,
     /// Average over the eight flips/rotations.
     pub self_ensemble: bool,
+    /// The largest image decoded (header checked first).
+    pub pixel_budget: PixelBudget,
+    /// Bytes the work on one image may take ([`Deblurrer::memory_estimate`]);
+    /// `None` checks nothing.
+    pub memory_budget: Option<u64>,
 }
 
 impl Default for DeblurOptions {
@@ -108,6 +113,8 @@ impl Default for DeblurOptions {
             tile_prior: TilePrior::Shared,
             prior_max_pixels: PRIOR_MAX_PIXELS,
             self_ensemble: false,
+            pixel_budget: PixelBudget::DEFAULT,
+            memory_budget: None,
         }
     }
 }
@@ -170,6 +177,61 @@ impl<B: Backend> Deblurrer<B> {
             return Err(InferError::TooSmall { path: path.to_path_buf(), width, height, min, needed_by: "the model" });
         }
         Ok(())
+    }
+
+    /// The estimated memory of deblurring one `width × height` image (see
+    /// [`MemoryEstimate`]): host buffers of the whole image, plus the model's
+    /// activations in its largest pass (one tile when tiled, else the padded image).
+    pub fn memory_estimate(&self, height: u32, width: u32) -> MemoryEstimate {
+        let (h, w) = (height as usize, width as usize);
+        let window = self.model.window.max(1);
+        let padded = |n: usize| n.div_ceil(window).saturating_mul(window) as u64;
+        let pass_pixels = match self.grid(h, w) {
+            Some(grid) => {
+                let rows = grid.rows.iter().map(|&(a, b)| padded(b - a)).max().unwrap_or(0);
+                let cols = grid.cols.iter().map(|&(a, b)| padded(b - a)).max().unwrap_or(0);
+                rows.saturating_mul(cols)
+            }
+            None => padded(h).saturating_mul(padded(w)),
+        };
+        let pixels = u64::from(height) * u64::from(width);
+        let per_pixel = BUFFER_BYTES_PER_PIXEL + if self.options.self_ensemble { ENSEMBLE_BYTES_PER_PIXEL } else { 0 };
+        // The widest full-resolution layers (decoder level 1, refinement) run at the
+        // output convolution's input width, 2C.
+        let width_2c = self.model.net_g.output.weight.dims()[1] as u64;
+        let activations = pass_pixels.saturating_mul(width_2c).saturating_mul(ACTIVATION_FLOATS_PER_CHANNEL * 4);
+        let buffers = pixels.saturating_mul(per_pixel);
+        MemoryEstimate { pass_pixels, buffers, activations, total: buffers.saturating_add(activations) }
+    }
+
+    /// Checks [`Self::memory_estimate`] against the memory budget, if there is one.
+    ///
+    /// # Errors
+    /// [`InferError::OverMemoryBudget`] with the numbers and what to do.
+    pub fn check_memory(&self, path: &std::path::Path, width: u32, height: u32) -> Result<()> {
+        let Some(budget) = self.options.memory_budget else { return Ok(()) };
+        let e = self.memory_estimate(height, width);
+        if e.total <= budget {
+            return Ok(());
+        }
+        let hint = if e.buffers > budget {
+            "the image itself does not fit: raise --max-memory-gb on a machine with more memory, or use a smaller image"
+        } else if self.grid(height as usize, width as usize).is_some() {
+            "use a smaller --tile, or raise --max-memory-gb"
+        } else {
+            "tile it (--tile 512), or raise --max-memory-gb"
+        };
+        Err(InferError::OverMemoryBudget {
+            path: path.to_path_buf(),
+            width,
+            height,
+            pass_pixels: e.pass_pixels,
+            buffers: e.buffers,
+            activations: e.activations,
+            total: e.total,
+            budget,
+            hint,
+        })
     }
 
     /// The tiles of an `height × width` image, or `None` when it runs whole.
@@ -301,6 +363,35 @@ impl<B: Backend> Deblurrer<B> {
 }
 
 /// The integer factor that brings `pixels` within `budget`.
+/// Bytes per image pixel of the host buffers of one image: the decoded image
+/// (≤ 8), its planar f32 copy (12), the input tensor (12), the blend sums and
+/// weights of tiling (16), the blended result and its tensor (24), the host copy
+/// of the output (12) and the composed output image (≤ 12), rounded up.
+pub const BUFFER_BYTES_PER_PIXEL: u64 = 100;
+
+/// Extra bytes per pixel under the self-ensemble (a transformed input and the
+/// running sum of outputs).
+pub const ENSEMBLE_BYTES_PER_PIXEL: u64 = 24;
+
+/// Live f32 activations per pixel of a pass, per channel of the widest
+/// full-resolution width 2C: q/k/v and their depth-wise convolution (6 × 2C),
+/// GDFN's 2·2.66·2C hidden features before and after its depth-wise convolution,
+/// the skip connections, rounded up. A rough upper estimate, not a measurement.
+pub const ACTIVATION_FLOATS_PER_CHANNEL: u64 = 16;
+
+/// The estimated memory of deblurring one image, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryEstimate {
+    /// Pixels of the largest model pass.
+    pub pass_pixels: u64,
+    /// Host buffers of the whole image ([`BUFFER_BYTES_PER_PIXEL`]).
+    pub buffers: u64,
+    /// Model activations of the largest pass ([`ACTIVATION_FLOATS_PER_CHANNEL`]).
+    pub activations: u64,
+    /// The sum.
+    pub total: u64,
+}
+
 fn downscale_factor(pixels: usize, budget: usize) -> usize {
     let mut f = 1;
     while pixels / (f * f) > budget {

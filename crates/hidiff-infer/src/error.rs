@@ -168,6 +168,38 @@ pub enum InferError {
         source: Box<hidiff_model::ModelError>,
     },
 
+    /// A file refused before reading: a FIFO, socket or device, an image whose
+    /// header declares more pixels than the budget, or an output that is an input.
+    #[error(transparent)]
+    File(hidiff_io::Error),
+
+    /// The estimated memory of deblurring an image exceeds the budget.
+    #[error(
+        "deblurring '{}' ({width}×{height}) needs about {:.1} GB ({:.1} GB of image buffers, {:.1} GB of model \
+         activations for one {pass_pixels}-pixel pass), above the memory budget of {:.1} GB; {hint}",
+        path.display(), *total as f64 / 1e9, *buffers as f64 / 1e9, *activations as f64 / 1e9, *budget as f64 / 1e9
+    )]
+    OverMemoryBudget {
+        /// The image.
+        path: PathBuf,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+        /// Pixels of the largest model pass (a tile, or the whole image).
+        pass_pixels: u64,
+        /// Estimated bytes of the image buffers (decoded image, planes, blend buffers, output).
+        buffers: u64,
+        /// Estimated bytes of the model's activations in one pass.
+        activations: u64,
+        /// `buffers + activations`.
+        total: u64,
+        /// The budget in bytes.
+        budget: u64,
+        /// What to do about it.
+        hint: &'static str,
+    },
+
     /// An option value is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),

@@ -15,15 +15,21 @@
 //! nearest layout it can store. JPEG is written at quality 95. EXIF orientation
 //! is not applied: pixels are processed in stored order and written back the same way.
 //!
-//! Images are decoded from memory after one `read`, with the format guessed from
-//! the content (then the extension), and without the `image` crate's default
-//! 512 MiB allocation limit, so large photographs decode.
+//! Images are decoded from memory after one `read` of a regular file (a FIFO or
+//! device is refused by type), with the format guessed from the content (then
+//! the extension). The size is read from the header first and checked against a
+//! [`PixelBudget`] (100 megapixels by default, `--max-megapixels`), and the
+//! decoder runs under `image::Limits` of the same budget, so a small file that
+//! declares a gigantic image is refused with the numbers instead of aborting on
+//! an allocation.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+pub use hidiff_io::PixelBudget;
+use hidiff_io::ImageFile;
 use image::codecs::jpeg::JpegEncoder;
-use image::{DynamicImage, ImageBuffer, ImageFormat, ImageReader, Luma, LumaA, Rgb, Rgba};
+use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, Rgba};
 
 use crate::error::{InferError, Result};
 use crate::quantise::{from_u16, from_u8, to_u16, to_u8};
@@ -115,29 +121,49 @@ impl std::fmt::Debug for InputImage {
     }
 }
 
-/// Reads and decodes `path`.
+/// Reads and decodes `path` within the default [`PixelBudget`].
+///
+/// # Errors
+/// As [`read_image_within`].
+pub fn read_image(path: &Path) -> Result<InputImage> {
+    read_image_within(path, PixelBudget::DEFAULT)
+}
+
+/// Reads and decodes `path`: only a regular file, its size read from the header
+/// and checked against `budget` before anything is decoded, and the decoder held
+/// to the same budget (`image::Limits`).
 ///
 /// # Errors
 /// [`InferError::MissingInput`], [`InferError::Io`], [`InferError::EmptyFile`],
 /// [`InferError::UnknownFormat`], [`InferError::Decode`] (corrupt data, a text
-/// file named `.png`) or [`InferError::UnsupportedPixelFormat`].
-pub fn read_image(path: &Path) -> Result<InputImage> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => InferError::MissingInput { path: path.to_path_buf() },
-        _ => InferError::io("cannot read", path, e),
-    })?;
-    if bytes.is_empty() {
-        return Err(InferError::EmptyFile { path: path.to_path_buf() });
-    }
-    // The content decides (a JPEG named `.png` is read as JPEG); the extension is
-    // the fallback for formats without magic bytes.
-    let Some(format) = image::guess_format(&bytes).ok().or_else(|| ImageFormat::from_path(path).ok()) else {
-        return Err(InferError::UnknownFormat { path: path.to_path_buf() });
-    };
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.no_limits();
-    let decoded = reader.decode().map_err(|reason| InferError::Decode { path: path.to_path_buf(), reason: Box::new(reason) })?;
+/// file named `.png`), [`InferError::UnsupportedPixelFormat`], or
+/// [`InferError::File`] for a FIFO/device or a size above the budget.
+pub fn read_image_within(path: &Path, budget: PixelBudget) -> Result<InputImage> {
+    let file = ImageFile::open(path, budget).map_err(from_io)?;
+    let format = file.format;
+    let decoded = file.decode(path, budget).map_err(from_io)?;
     InputImage::from_dynamic(decoded, path, Some(format))
+}
+
+/// The declared `(width, height)` of `path` from its header, after the same
+/// checks as [`read_image_within`] but without decoding.
+///
+/// # Errors
+/// As [`read_image_within`], except decoding errors of the pixel data.
+pub fn probe_image(path: &Path, budget: PixelBudget) -> Result<(u32, u32)> {
+    Ok(ImageFile::open(path, budget).map_err(from_io)?.size)
+}
+
+/// A `hidiff_io` error in this crate's terms (the variants callers already match).
+pub(crate) fn from_io(e: hidiff_io::Error) -> InferError {
+    match e {
+        hidiff_io::Error::NotFound { path } => InferError::MissingInput { path },
+        hidiff_io::Error::Empty { path } => InferError::EmptyFile { path },
+        hidiff_io::Error::UnknownFormat { path } => InferError::UnknownFormat { path },
+        hidiff_io::Error::Decode { path, reason } => InferError::Decode { path, reason },
+        hidiff_io::Error::Io { action, path, source } => InferError::Io { action, path, source },
+        other => InferError::File(other),
+    }
 }
 
 /// Planar `[c, h*w]` floats of the colour channels and the interleaved alpha of
@@ -290,14 +316,10 @@ pub fn encode(img: &DynamicImage, format: ImageFormat, path: &Path) -> Result<Ve
     Ok(out.into_inner())
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a
-/// rename (the model crate's [`hidiff_model::checkpoint::write_atomically`]), so an
+/// Writes `bytes` to `path` atomically ([`hidiff_io::write_atomic`]), so an
 /// interrupted run never leaves a truncated image under `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    hidiff_model::checkpoint::write_atomically(path, bytes).map_err(|e| match e {
-        hidiff_model::ModelError::Io { path, source } => InferError::io("cannot write", &path, source),
-        other => InferError::io("cannot write", path, std::io::Error::other(other.to_string())),
-    })
+    hidiff_io::write_atomic(path, bytes).map_err(|e| InferError::io("cannot write", path, e))
 }
 
 #[cfg(test)]

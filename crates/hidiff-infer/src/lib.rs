@@ -31,11 +31,11 @@ pub mod tiling;
 pub mod weights;
 
 pub use batch::{deblur_files, run_jobs, validate_inputs, BatchSummary};
-pub use deblur::{DeblurOptions, Deblurrer, TilePrior, Tiling, AUTO_TILE_PIXELS, DEFAULT_SEED};
+pub use deblur::{DeblurOptions, Deblurrer, MemoryEstimate, TilePrior, Tiling, AUTO_TILE_PIXELS, DEFAULT_SEED};
 pub use ensemble::{self_ensemble, Dihedral};
 pub use error::{InferError, Result};
-pub use image_io::{read_image, InputImage};
-pub use plan::{plan, prepare_output_dir, Job, PlanOptions};
+pub use image_io::{read_image, read_image_within, InputImage, PixelBudget};
+pub use plan::{check_output_folder, plan, prepare_output_dir, Job, PlanOptions};
 pub use progress::{NoProgress, Progress};
 pub use testset::{resolve_test_set, run_test, run_test_oracle_prior, TestReport, TestSet};
 pub use tiling::{TileGrid, TileSpec};

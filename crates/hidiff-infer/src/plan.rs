@@ -6,16 +6,19 @@
 //! * A folder contributes the image files ([`IMAGE_EXTENSIONS`]) directly inside
 //!   it, or, with `recursive`, in all its subfolders, written to `out/<path
 //!   relative to the folder>`. Hidden entries, symbolic links to folders and the
-//!   output folder itself are skipped.
-//! * The plan is refused if an input is missing, a folder holds no image, two
+//!   output folder itself are skipped; file names are kept byte for byte
+//!   (non-UTF-8 names included).
+//! * Only regular files are inputs: a FIFO, socket or device (even one named
+//!   `x.png`) is refused by type before anything reads it.
+//! * The plan is refused if the output folder is an existing file, an input is missing, a folder holds no image, two
 //!   inputs map to one output, an output would replace an input (compared after
 //!   resolving links), or outputs exist and `overwrite` is off.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-pub use hidiff_data::image_io::IMAGE_EXTENSIONS;
-use hidiff_data::image_io::has_image_extension;
+use hidiff_io::folder::Entry;
+pub use hidiff_io::IMAGE_EXTENSIONS;
 
 use crate::error::{InferError, Result};
 
@@ -43,9 +46,12 @@ pub struct PlanOptions {
 ///
 /// # Errors
 /// [`InferError::MissingInput`], [`InferError::Io`], [`InferError::NoImages`],
-/// [`InferError::OutputCollision`], [`InferError::WouldOverwriteInput`] or
-/// [`InferError::OutputExists`].
+/// [`InferError::OutputCollision`], [`InferError::WouldOverwriteInput`],
+/// [`InferError::OutputExists`], [`InferError::OutputNotWritable`] (the output
+/// folder is an existing file) or [`InferError::File`] (an input that is a FIFO,
+/// socket or device).
 pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Vec<Job>> {
+    check_output_folder(&opts.out_dir)?;
     let out_abs = absolute(&opts.out_dir);
     let mut jobs = Vec::new();
     let mut seen_inputs = HashSet::new();
@@ -62,6 +68,8 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Vec<Job>> {
             }
             files
         } else {
+            // A FIFO named x.png would block the decoder forever: refused by type now.
+            hidiff_io::check_regular_file(input).map_err(crate::image_io::from_io)?;
             let name = input.file_name().map(PathBuf::from).ok_or_else(|| InferError::MissingInput { path: input.clone() })?;
             vec![(input.clone(), name)]
         };
@@ -75,28 +83,43 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Vec<Job>> {
     Ok(jobs)
 }
 
-/// The image files under `dir/relative`, with their paths relative to `dir`,
-/// in natural order.
+/// Refuses an output folder path that names an existing file (or FIFO, device),
+/// before anything is loaded or decoded.
+///
+/// # Errors
+/// [`InferError::OutputNotWritable`].
+pub fn check_output_folder(dir: &Path) -> Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(InferError::OutputNotWritable {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "it is an existing file, not a folder"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The image files under `dir/relative`, with their paths relative to `dir`, in
+/// natural order, by the workspace's listing rule ([`hidiff_io::list_entries`]).
+/// Names are kept as `OsString`s, so non-UTF-8 names reach the outputs unchanged.
 fn list_folder(dir: &Path, relative: &Path, recursive: bool, skip: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
     let here = dir.join(relative);
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(&here).map_err(|e| InferError::io("cannot list", &here, e))? {
-        let entry = entry.map_err(|e| InferError::io("cannot list", &here, e))?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        entries.push((name.to_string_lossy().into_owned(), entry.path()));
-    }
-    entries.sort_by(|a, b| natord::compare(&a.0, &b.0));
-    for (name, path) in entries {
-        let link_meta = std::fs::symlink_metadata(&path).map_err(|e| InferError::io("cannot read", &path, e))?;
-        if link_meta.is_dir() {
-            if recursive && absolute(&path) != skip {
-                list_folder(dir, &relative.join(&name), recursive, skip, out)?;
+    for entry in hidiff_io::list_entries(&here).map_err(crate::image_io::from_io)? {
+        match entry {
+            Entry::Folder(path) => {
+                // Links to folders are not followed (no cycles); the output folder is skipped.
+                let is_link = std::fs::symlink_metadata(&path).map(|m| m.file_type().is_symlink()).unwrap_or(true);
+                if recursive && !is_link && absolute(&path) != skip {
+                    if let Some(name) = path.file_name() {
+                        list_folder(dir, &relative.join(name), recursive, skip, out)?;
+                    }
+                }
             }
-        } else if path.is_file() && has_image_extension(&path) {
-            out.push((path, relative.join(&name)));
+            Entry::Image(path) => {
+                if let Some(name) = path.file_name() {
+                    let rel = relative.join(name);
+                    out.push((path, rel));
+                }
+            }
         }
     }
     Ok(())
@@ -132,48 +155,28 @@ fn check_outputs(jobs: &[Job], overwrite: bool) -> Result<()> {
 /// # Errors
 /// [`InferError::OutputNotWritable`].
 pub fn prepare_output_dir(dir: &Path) -> Result<()> {
-    let fail = |source| InferError::OutputNotWritable { path: dir.to_path_buf(), source };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(format!(".hidiff-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(fail)?;
-    std::fs::remove_file(&probe).map_err(fail)
+    prepare_output_dir_tracked(dir).map(drop)
 }
 
-/// `path` made absolute with links resolved as far as it exists, and the rest
-/// appended lexically (`..` and `.` folded), so that paths that do not exist yet
-/// compare equal to the files they would be.
-pub fn absolute(path: &Path) -> PathBuf {
-    if let Ok(p) = path.canonicalize() {
-        return p;
+/// [`prepare_output_dir`], returning the folders it created so that a run that
+/// fails later can remove them again.
+///
+/// # Errors
+/// [`InferError::OutputNotWritable`] (folders created before the failure are removed).
+pub fn prepare_output_dir_tracked(dir: &Path) -> Result<hidiff_io::CreatedDirs> {
+    let fail = |source| InferError::OutputNotWritable { path: dir.to_path_buf(), source };
+    check_output_folder(dir)?;
+    let created = hidiff_io::create_dirs(dir).map_err(fail)?;
+    let probe = dir.join(format!(".hidiff-write-test-{}", std::process::id()));
+    let probed = std::fs::write(&probe, b"").and_then(|()| std::fs::remove_file(&probe));
+    if let Err(e) = probed {
+        created.remove_empty();
+        return Err(fail(e));
     }
-    let base = std::env::current_dir().unwrap_or_default();
-    let full = if path.is_absolute() { path.to_path_buf() } else { base.join(path) };
-    // Resolve the longest existing prefix.
-    let mut existing = full.clone();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                existing = parent.to_path_buf();
-            }
-            _ => break,
-        }
-    }
-    let mut out = existing.canonicalize().unwrap_or(existing);
-    for name in rest.into_iter().rev() {
-        for c in Path::new(&name).components() {
-            match c {
-                Component::ParentDir => {
-                    out.pop();
-                }
-                Component::CurDir => {}
-                other => out.push(other),
-            }
-        }
-    }
-    out
+    Ok(created)
 }
+
+pub use hidiff_io::absolute;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests fail loudly by design

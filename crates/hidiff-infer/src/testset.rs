@@ -197,8 +197,32 @@ fn run_test_with<B: Backend>(
         if w < MIN_SCORED_SIDE || h < MIN_SCORED_SIDE {
             return Err(InferError::TooSmall { path: pair.lq.clone(), width: w, height: h, min: MIN_SCORED_SIDE, needed_by: "SSIM" });
         }
+        deblurrer.options().pixel_budget.check(&pair.gt, pair.gt_size.0, pair.gt_size.1).map_err(InferError::File)?;
+        deblurrer.options().pixel_budget.check(&pair.lq, w, h).map_err(InferError::File)?;
+        deblurrer.check_memory(&pair.lq, w, h)?;
     }
-    crate::plan::prepare_output_dir(&vis)?;
+    crate::plan::check_output_folder(out_dir)?;
+    let created = crate::plan::prepare_output_dir_tracked(&vis)?;
+    let mut written = Vec::new();
+    let result = test_pairs(deblurrer, set, &vis, progress, &mut written);
+    if result.is_err() {
+        // A failed run takes away what it created: its new images, then its empty folders.
+        for file in &written {
+            let _ = std::fs::remove_file(file);
+        }
+        created.remove_empty();
+    }
+    result
+}
+
+/// The loop of [`run_test`]; `written` collects the outputs that did not exist before.
+fn test_pairs<B: Backend>(
+    deblurrer: &Deblurrer<B>,
+    set: &TestSet,
+    vis: &Path,
+    progress: &dyn Progress,
+    written: &mut Vec<PathBuf>,
+) -> Result<TestReport> {
     let pixels: u64 = set.pairs.pairs.iter().map(|p| u64::from(p.lq_size.0) * u64::from(p.lq_size.1)).sum();
     progress.start(set.pairs.len(), pixels);
     let mut images = Vec::with_capacity(set.pairs.len());
@@ -220,7 +244,11 @@ fn run_test_with<B: Backend>(
         let raw: Vec<u8> = (0..n).flat_map(|i| [out[i], out[n + i], out[2 * n + i]].map(to_u8)).collect();
         let output = vis.join(format!("{}.png", pair.stem()));
         let rgb = RgbImage::from_raw(w, h, raw.clone()).expect("w * h * 3 bytes by construction");
+        let existed = output.exists();
         write_png(&rgb, &output)?;
+        if !existed {
+            written.push(output.clone());
+        }
         let score = |source| InferError::Score { path: pair.lq.clone(), source: Box::new(source) };
         let pred = RgbImageU8::from_raw(w as usize, h as usize, raw).map_err(score)?;
         let gt = RgbImageU8::from_raw(w as usize, h as usize, eval.gt.into_raw()).map_err(score)?;

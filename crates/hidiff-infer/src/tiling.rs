@@ -47,7 +47,8 @@ impl TileSpec {
                 self.size
             )));
         }
-        if 2 * self.overlap > self.size {
+        // `overlap > size / 2`, not `2 * overlap > size`: a huge overlap must not wrap.
+        if self.overlap > self.size / 2 {
             return Err(InferError::InvalidOption(format!(
                 "--tile-overlap {} must be at most half the tile size ({})",
                 self.overlap,
@@ -295,5 +296,8 @@ mod tests {
         assert!(TileSpec { size: 16, overlap: 0 }.validate(8).is_err());
         assert!(TileSpec { size: 64, overlap: 40 }.validate(8).is_err());
         assert!(TileSpec { size: 64, overlap: 32 }.validate(8).is_ok());
+        // 2 * overlap wraps to 0 in 64 bits: still refused.
+        assert!(TileSpec { size: 64, overlap: 1 << 63 }.validate(8).is_err());
+        assert!(TileSpec { size: 64, overlap: usize::MAX }.validate(8).is_err());
     }
 }

@@ -31,9 +31,13 @@ pub fn required_official_files(cfg: &ModelConfig) -> Vec<&'static str> {
 /// What `weights` is: a folder of official files or a safetensors file.
 ///
 /// # Errors
-/// [`InferError::MissingWeights`] if the path does not exist.
+/// [`InferError::MissingWeights`] if the path does not exist, [`InferError::File`]
+/// if it is a FIFO, socket or device.
 pub fn detect(weights: &Path) -> Result<WeightsPath> {
-    WeightsPath::detect(weights).map_err(|_| InferError::MissingWeights { path: weights.to_path_buf() })
+    WeightsPath::detect(weights).map_err(|e| match e {
+        hidiff_model::ModelError::File(f) => InferError::File(f),
+        _ => InferError::MissingWeights { path: weights.to_path_buf() },
+    })
 }
 
 /// The configuration stored in one of our checkpoints (`None` for official

@@ -15,7 +15,7 @@ pub type Result<T, E = MetricsError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
     /// A file or folder could not be read (missing, permissions, ...).
-    #[error("cannot read '{}': {source}", path.display())]
+    #[error("cannot read '{}'", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -25,7 +25,7 @@ pub enum MetricsError {
 
     /// The file exists but is not a decodable image (corrupt, truncated or
     /// of an unknown format).
-    #[error("cannot decode image '{}': {source}", path.display())]
+    #[error("cannot decode image '{}'", path.display())]
     Decode {
         /// The image file.
         path: PathBuf,
@@ -148,8 +148,12 @@ pub enum MetricsError {
         what: &'static str,
     },
 
+    /// A file refused before decoding (not a regular file, too many pixels, empty).
+    #[error(transparent)]
+    File(#[from] hidiff_io::Error),
+
     /// An error while evaluating one pair of a folder evaluation.
-    #[error("pair gt '{}' / pred '{}': {source}", gt.display(), pred.display())]
+    #[error("pair gt '{}' / pred '{}'", gt.display(), pred.display())]
     Pair {
         /// Ground-truth file.
         gt: PathBuf,

@@ -19,7 +19,7 @@ use crate::report::{FolderReport, ImageResult};
 
 /// File extensions (case-insensitive) treated as images; other files are
 /// ignored, as the official scripts only glob `*.png` and `*.jpg`.
-pub const IMAGE_EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"];
+pub use hidiff_io::IMAGE_EXTENSIONS;
 
 /// How files of the two folders are matched.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -142,7 +142,7 @@ impl Progress for indicatif::ProgressBar {
 }
 
 /// The image files directly inside `dir` (not recursive), naturally sorted
-/// by file name.
+/// by file name; hidden files are skipped ([`hidiff_io::list_images`]).
 pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
     let io_err = |source| MetricsError::Io {
         path: dir.to_path_buf(),
@@ -154,30 +154,18 @@ pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
             path: dir.to_path_buf(),
         });
     }
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io_err)? {
-        let path = entry.map_err(io_err)?.path();
-        let is_image = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        if is_image && path.is_file() {
-            files.push(path);
-        }
-    }
+    // The workspace's one listing rule: hidden files (`._0001.png`) skipped,
+    // image-named FIFOs and devices refused, natural order.
+    let files = hidiff_io::list_images(dir).map_err(|e| match e {
+        hidiff_io::Error::Io { path, source, .. } => MetricsError::Io { path, source },
+        other => MetricsError::File(other),
+    })?;
     if files.is_empty() {
         return Err(MetricsError::EmptyFolder {
             path: dir.to_path_buf(),
         });
     }
-    files.sort_by(|a, b| natord::compare(&file_name(a), &file_name(b)));
     Ok(files)
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// Pairs the images of `gt_dir` and `pred_dir`, in the natural order of the

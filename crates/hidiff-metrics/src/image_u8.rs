@@ -65,25 +65,20 @@ impl RgbImageU8 {
     }
 
     /// Reads and decodes an image file, applying the conversion rules of the
-    /// module documentation. The format is detected from the content, not the
-    /// extension.
+    /// module documentation. The format is detected from the content (the
+    /// extension is the fallback); only regular files within the default pixel
+    /// budget are decoded ([`hidiff_io::read_image`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
-            path: path.to_path_buf(),
-            source,
+        let decoded = hidiff_io::read_image(path, hidiff_io::PixelBudget::DEFAULT).map_err(|e| match e {
+            hidiff_io::Error::NotFound { path } => MetricsError::Io {
+                path,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            },
+            hidiff_io::Error::Io { path, source, .. } => MetricsError::Io { path, source },
+            hidiff_io::Error::Decode { path, reason } => MetricsError::Decode { path, source: *reason },
+            other => MetricsError::File(other),
         })?;
-        let decoded = image::ImageReader::new(std::io::Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|source| MetricsError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .decode()
-            .map_err(|source| MetricsError::Decode {
-                path: path.to_path_buf(),
-                source,
-            })?;
         let mut image = Self::from_dynamic(decoded, path)?;
         image.source = Some(path.to_path_buf());
         Ok(image)

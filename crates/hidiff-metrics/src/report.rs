@@ -85,10 +85,9 @@ impl FolderReport {
             path: path.to_path_buf(),
             source,
         };
-        let file = std::fs::File::create(path).map_err(io_err)?;
-        let mut writer = std::io::BufWriter::new(file);
-        self.write_csv(&mut writer).map_err(io_err)?;
-        writer.flush().map_err(io_err)
+        let mut bytes = Vec::new();
+        self.write_csv(&mut bytes).map_err(io_err)?;
+        hidiff_io::write_atomic(path, &bytes).map_err(io_err)
     }
 }
 

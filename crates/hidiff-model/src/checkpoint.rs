@@ -7,8 +7,10 @@
 //!   `weights.safetensors` layout, and also **our own checkpoint format**, which adds
 //!   the resolved model configuration as the metadata entry `hidiff.config`.
 //!
-//! Loading is strict: every key and every shape is checked, and a mismatch names
-//! the file, the missing and the unexpected keys.
+//! Loading is strict: only regular files are opened; a `.pth` archive is verified
+//! whole first (every tensor's data record present, of the declared size and
+//! dtype: [`crate::pth_archive`]); every key and every shape is checked, and a
+//! mismatch names the file, the missing and the unexpected keys.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -34,13 +36,12 @@ fn format_err(path: &Path, message: impl std::fmt::Display) -> ModelError {
 
 /// Reads an official `.pth` checkpoint (`{'params': state_dict}`; a bare state dict
 /// is accepted too, and leading `module.` prefixes are stripped as BasicSR does).
+///
+/// The archive is verified before burn-store reads it: burn-store fills a missing
+/// or short data record with zeros, which would load a silently wrong model.
 pub fn read_pth(path: &Path) -> Result<StateDict> {
-    if !path.is_file() {
-        return Err(ModelError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        });
-    }
+    check_regular(path)?;
+    crate::pth_archive::verify(path).map_err(|problem| format_err(path, format!("incomplete checkpoint: {problem}")))?;
     // burn-store renumbers index gaps by default (`down_1.1, down_1.3` -> `down_1.0, down_1.1`),
     // which would scramble `nn.Sequential` keys: keep the official names as they are.
     let mut store = PytorchStore::from_file(path).with_top_level_key("params").map_indices_contiguous(false);
@@ -89,6 +90,7 @@ pub struct SafetensorsWeights {
 
 /// Reads a safetensors file whose keys are `<network>.<official key>`.
 pub fn read_safetensors(path: &Path) -> Result<SafetensorsWeights> {
+    check_regular(path)?;
     let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| format_err(path, e))?;
     let metadata = meta.metadata().clone().unwrap_or_default();
@@ -248,18 +250,24 @@ impl<B: Backend> HiDiff<B> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-/// so that a crash never leaves a truncated file under `path`.
+/// Writes `bytes` to `path` atomically through [`hidiff_io::write_atomic`] (the one
+/// implementation of the workspace). Kept for the crates that still call it here;
+/// new code calls `hidiff_io::write_atomic` directly.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "checkpoint".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let io = |source| ModelError::Io { path: path.to_path_buf(), source };
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    hidiff_io::write_atomic(path, bytes).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })
+}
+
+/// Refuses anything but an existing regular file (a FIFO would block the read
+/// forever), without opening it.
+fn check_regular(path: &Path) -> Result<()> {
+    match hidiff_io::check_regular_file(path) {
+        Ok(_) => Ok(()),
+        Err(hidiff_io::Error::NotFound { path }) => Err(ModelError::Io {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        }),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Where weights come from.
@@ -276,7 +284,8 @@ impl WeightsPath {
     pub fn detect(path: &Path) -> Result<Self> {
         if path.is_dir() {
             Ok(Self::OfficialDir(path.to_path_buf()))
-        } else if path.is_file() {
+        } else if path.exists() {
+            check_regular(path)?;
             Ok(Self::Safetensors(path.to_path_buf()))
         } else {
             Err(ModelError::Io {

@@ -1,15 +1,32 @@
 //! Model configuration: the official option names (`network_g`, `network_le`,
 //! `network_le_dm`, `network_d`, `diffusion_schedule`) in a TOML file with the
 //! sections `[transformer]`, `[latent_encoder]`, `[latent_encoder_dm]`,
-//! `[denoiser]`, `[diffusion]`; `[test]`, `[train]` and `[generation]` are known
-//! and accepted. Every struct rejects unknown keys, so a misspelt option is an
-//! error instead of a silently ignored default.
+//! `[denoiser]`, `[diffusion]` and `[test]`. Every struct rejects unknown keys,
+//! so a misspelt option is an error instead of a silently ignored default.
+//!
+//! Golden-vector folders also carry `[generation]` (how the vectors were made)
+//! and, beside it, the reference's `[train]` options as a record; a `[train]`
+//! section anywhere else is an error: training options belong in an experiment
+//! file (`experiments/*.toml`), whose `[model]` section names the model.
+//!
+//! Every number is checked where it enters ([`ModelConfig::validate`]): finite,
+//! positive where a zero would build an empty layer or divide by zero, and below
+//! upper bounds that keep memory and time sane.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
+
+/// Largest channel width accepted anywhere (the paper's widest layer is 384).
+pub const MAX_WIDTH: usize = 4096;
+/// Largest block count or token-grid side accepted.
+pub const MAX_COUNT: usize = 256;
+/// Largest expansion ratio accepted (the paper uses 0.5 to 2.66).
+pub const MAX_RATIO: f64 = 64.0;
+/// Largest number of diffusion steps accepted (the paper uses 8).
+pub const MAX_TIMESTEPS: usize = 10_000;
 
 /// `LayerNorm_type` of the Restormer backbone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -281,8 +298,9 @@ impl Default for TestConfig {
     }
 }
 
-/// `[train]`: loss and optimiser settings of `optimize_parameters` (read by the
-/// training crate; accepted here so that one file describes a model and its training step).
+/// `[train]` of a golden folder: the loss and optimiser settings of the reference's
+/// `optimize_parameters` the golden vectors were made with (a record, not read by
+/// training; allowed only next to `[generation]`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainSection {
@@ -324,10 +342,10 @@ struct ConfigFile {
     diffusion: DiffusionConfig,
     #[serde(default)]
     test: TestConfig,
-    #[serde(default)]
-    train: TrainSection,
-    #[serde(default)]
-    generation: GenerationSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    train: Option<TrainSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    generation: Option<GenerationSection>,
 }
 
 /// The whole HI-Diff model configuration, validated.
@@ -345,16 +363,21 @@ pub struct ModelConfig {
     pub diffusion: DiffusionConfig,
     /// Test-time padding.
     pub test: TestConfig,
-    /// Loss/optimiser options, if the file had them.
-    pub train: TrainSection,
+    /// The reference's loss/optimiser record of a golden folder, if any.
+    pub train: Option<TrainSection>,
     /// Provenance of golden files, if any.
-    pub generation: GenerationSection,
+    pub generation: Option<GenerationSection>,
 }
 
 impl ModelConfig {
     /// Reads and validates a configuration file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
+        // A FIFO or device would block or stream forever: refused by type first.
+        match hidiff_io::check_regular_file(path) {
+            Ok(_) | Err(hidiff_io::Error::NotFound { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
         Self::from_toml_str(&text).map_err(|e| match e {
@@ -369,6 +392,13 @@ impl ModelConfig {
     pub fn from_toml_str(text: &str) -> Result<Self> {
         let file: ConfigFile = toml::from_str(text)
             .map_err(|e| ModelError::Config { path: Default::default(), message: e.to_string() })?;
+        if file.train.is_some() && file.generation.is_none() {
+            return Err(ModelError::Invalid(
+                "a [train] section does not belong in a model configuration: training options go in an \
+                 experiment file (experiments/*.toml), whose [model] section names this file or a preset"
+                    .into(),
+            ));
+        }
         let denoiser = file.denoiser.validate()?;
         let cfg = ModelConfig {
             transformer: file.transformer,
@@ -400,8 +430,10 @@ impl ModelConfig {
         toml::to_string_pretty(&file).expect("a validated configuration always serialises")
     }
 
-    /// Checks the cross-section invariants the official constructors assert or assume.
+    /// Checks every number's range, then the cross-section invariants the official
+    /// constructors assert or assume.
     pub fn validate(&self) -> Result<()> {
+        self.validate_numbers()?;
         let t = &self.transformer;
         let bad = |m: String| Err(ModelError::Invalid(m));
         if t.dual_pixel_task {
@@ -495,8 +527,12 @@ impl ModelConfig {
                 return bad(format!("diffusion.train_t_index = {ti} must be timesteps - 1 = {}", d.timesteps - 1));
             }
         }
-        if !(0.0..1.0).contains(&d.linear_start) || !(0.0..=1.0).contains(&d.linear_end) {
-            return bad("diffusion.linear_start/linear_end must lie in [0, 1)".into());
+        if !(d.linear_start > 0.0 && d.linear_start <= d.linear_end && d.linear_end < 1.0) {
+            return bad(format!(
+                "diffusion.linear_start = {} and linear_end = {} must satisfy 0 < linear_start <= linear_end < 1 \
+                 (a zero beta makes the posterior coefficients 0/0)",
+                d.linear_start, d.linear_end
+            ));
         }
         if self.test.pad_mode != "reflect" {
             return bad(format!("test.pad_mode = {:?}: only \"reflect\" is implemented", self.test.pad_mode));
@@ -505,6 +541,107 @@ impl ModelConfig {
             return bad("test.window_size must be a positive multiple of 8".into());
         }
         Ok(())
+    }
+
+    /// The range of every number of the configuration: counts within
+    /// [`MAX_COUNT`], widths within [`MAX_WIDTH`], ratios finite and positive with
+    /// at least one hidden unit, T within [`MAX_TIMESTEPS`].
+    fn validate_numbers(&self) -> Result<()> {
+        let t = &self.transformer;
+        let mut errors = Vec::new();
+        fn width(errors: &mut Vec<String>, name: &str, v: usize, min: usize) {
+            if v < min || v > MAX_WIDTH {
+                errors.push(format!("{name} = {v} must lie in [{min}, {MAX_WIDTH}]"));
+            }
+        }
+        fn count(errors: &mut Vec<String>, name: &str, v: usize, min: usize) {
+            if v < min || v > MAX_COUNT {
+                errors.push(format!("{name} = {v} must lie in [{min}, {MAX_COUNT}]"));
+            }
+        }
+        // Ratios: finite, positive, at most MAX_RATIO, and at least one hidden unit.
+        fn ratio(errors: &mut Vec<String>, name: &str, v: f64, base: usize) {
+            if !(v.is_finite() && v > 0.0 && v <= MAX_RATIO) {
+                errors.push(format!("{name} = {v} must be a finite number in (0, {MAX_RATIO}]"));
+            } else if ((base as f64) * v) < 1.0 {
+                errors.push(format!("{name} = {v} gives int({base} x {v}) = 0 hidden units"));
+            }
+        }
+        width(&mut errors, "transformer.inp_channels", t.inp_channels, 1);
+        width(&mut errors, "transformer.out_channels", t.out_channels, 1);
+        width(&mut errors, "transformer.dim", t.dim, 2);
+        width(&mut errors, "transformer.embed_dim", t.embed_dim, 1);
+        width(&mut errors, "latent_encoder.embed_dim", self.latent_encoder.embed_dim, 1);
+        width(&mut errors, "latent_encoder_dm.embed_dim", self.latent_encoder_dm.embed_dim, 1);
+        match &self.denoiser {
+            DenoiserConfig::Mixer { inner_channel, .. } => width(&mut errors, "denoiser.inner_channel", *inner_channel, 1),
+            DenoiserConfig::Simple { n_feats, .. } => width(&mut errors, "denoiser.n_feats", *n_feats, 1),
+        }
+        for (i, &n) in t.num_blocks.iter().enumerate() {
+            count(&mut errors, &format!("transformer.num_blocks[{i}]"), n, 0);
+        }
+        count(&mut errors, "transformer.num_refinement_blocks", t.num_refinement_blocks, 0);
+        count(&mut errors, "transformer.group", t.group, 1);
+        count(&mut errors, "latent_encoder.block_num", self.latent_encoder.block_num, 0);
+        count(&mut errors, "latent_encoder_dm.block_num", self.latent_encoder_dm.block_num, 0);
+        match &self.denoiser {
+            DenoiserConfig::Mixer { block_num, .. } => count(&mut errors, "denoiser.block_num", *block_num, 0),
+            DenoiserConfig::Simple { n_denoise_res, timesteps, .. } => {
+                count(&mut errors, "denoiser.n_denoise_res", *n_denoise_res, 0);
+                if *timesteps == 0 || *timesteps > MAX_TIMESTEPS {
+                    errors.push(format!("denoiser.timesteps = {timesteps} must lie in [1, {MAX_TIMESTEPS}]"));
+                }
+            }
+        }
+        ratio(&mut errors, "transformer.ffn_expansion_factor", t.ffn_expansion_factor, t.dim);
+        let tokens = t.group * t.group;
+        for (name, le) in [("latent_encoder", &self.latent_encoder), ("latent_encoder_dm", &self.latent_encoder_dm)] {
+            let token_width = match le.kind {
+                LatentEncoderKind::Gelu => le.embed_dim,
+                LatentEncoderKind::Lrelu => 4 * le.embed_dim,
+            };
+            ratio(&mut errors, &format!("{name}.patch_expansion"), le.patch_expansion, tokens);
+            ratio(&mut errors, &format!("{name}.channel_expansion"), le.channel_expansion, token_width);
+            if !le.negative_slope.is_finite() {
+                errors.push(format!("{name}.negative_slope = {} must be finite", le.negative_slope));
+            }
+        }
+        match &self.denoiser {
+            DenoiserConfig::Mixer { inner_channel, patch_expansion, channel_expansion, layerscale_value, .. } => {
+                ratio(&mut errors, "denoiser.patch_expansion", *patch_expansion, tokens);
+                ratio(&mut errors, "denoiser.channel_expansion", *channel_expansion, *inner_channel);
+                if !layerscale_value.is_finite() {
+                    errors.push(format!("denoiser.layerscale_value = {layerscale_value} must be finite"));
+                }
+            }
+            DenoiserConfig::Simple { negative_slope, .. } => {
+                if !negative_slope.is_finite() {
+                    errors.push(format!("denoiser.negative_slope = {negative_slope} must be finite"));
+                }
+            }
+        }
+        let d = &self.diffusion;
+        if d.timesteps > MAX_TIMESTEPS {
+            errors.push(format!("diffusion.timesteps = {} must be at most {MAX_TIMESTEPS}", d.timesteps));
+        }
+        if !d.linear_start.is_finite() || !d.linear_end.is_finite() {
+            errors.push(format!("diffusion.linear_start/linear_end = {}/{} must be finite", d.linear_start, d.linear_end));
+        }
+        if let Some(v) = d.v_posterior {
+            if !(0.0..=1.0).contains(&v) {
+                errors.push(format!("diffusion.v_posterior = {v} must lie in [0, 1]"));
+            }
+        }
+        if self.test.scale != 1 {
+            errors.push(format!("test.scale = {}: deblurring keeps the size, only 1 is valid", self.test.scale));
+        }
+        if self.test.window_size > 1024 {
+            errors.push(format!("test.window_size = {} must be at most 1024", self.test.window_size));
+        }
+        match errors.first() {
+            None => Ok(()),
+            Some(_) => Err(ModelError::Invalid(errors.join("; "))),
+        }
     }
 
     /// Is the diffusion's x0 estimate clamped to [-1, 1]?

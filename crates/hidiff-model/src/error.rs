@@ -6,25 +6,30 @@ use std::path::PathBuf;
 /// Errors raised while reading a configuration or importing weights.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    /// A file could not be read at all.
-    #[error("cannot read {path}: {source}")]
+    /// A file could not be read at all (the operating-system error is the
+    /// `source()`, not repeated in the message).
+    #[error("cannot read {}", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// A configuration file is not valid TOML or has unknown / missing keys.
-    #[error("invalid configuration {path}: {message}")]
+    #[error("invalid configuration {}: {message}", path.display())]
     Config { path: PathBuf, message: String },
+    /// A file that is not a regular file, too large, or otherwise refused before reading.
+    #[error(transparent)]
+    File(#[from] hidiff_io::Error),
     /// A configuration is syntactically fine but describes an impossible model.
     #[error("invalid model configuration: {0}")]
     Invalid(String),
     /// A checkpoint file could not be parsed (truncated, not a `.pth`/safetensors file, ...).
-    #[error("cannot load checkpoint {path}: {message}")]
+    #[error("cannot load checkpoint {}: {message}", path.display())]
     CheckpointFormat { path: PathBuf, message: String },
     /// A checkpoint parsed but does not fit the configured network.
     #[error(
-        "checkpoint {path} does not match network `{network}` of this configuration:{}{}{}",
+        "checkpoint {} does not match network `{network}` of this configuration:{}{}{}",
+        path.display(),
         list("missing keys", missing),
         list("unexpected keys", unexpected),
         list("wrong shapes", shape_errors)

@@ -59,7 +59,7 @@ fn level(t: &TransformerConfig, pixels: f64, c: usize, heads: usize, blocks: usi
 
 /// MACs of `net_g` on a `h × w` image (h, w multiples of 8), batch 1.
 pub fn transformer_macs(t: &TransformerConfig, h: usize, w: usize) -> f64 {
-    let p1 = (h * w) as f64;
+    let p1 = h as f64 * w as f64;
     let (p2, p3, p4) = (p1 / 4.0, p1 / 16.0, p1 / 64.0);
     let c = t.dim;
     let cf = c as f64;
@@ -109,7 +109,7 @@ fn mixer_macs(n: usize, d: usize, pe: f64, ce: f64) -> f64 {
 
 /// MACs of a latent encoder on a `h × w` image.
 pub fn latent_encoder_macs(le: &LatentEncoderConfig, h: usize, w: usize) -> f64 {
-    let p = (h * w) as f64 / 16.0;
+    let p = h as f64 * w as f64 / 16.0;
     let e = le.embed_dim as f64;
     let mut m = conv(p, 16.0 * le.in_chans as f64, e, 3.0, 1.0);
     m += le.block_num as f64 * 2.0 * conv(p, e, e, 3.0, 1.0);
@@ -177,5 +177,14 @@ mod tests {
         assert!((m.net_d / 8.0 / 1e9 - 0.042).abs() < 0.0005, "net_d {}", m.net_d / 8e9);
         assert!((m.net_le / 1e9 - 2.19).abs() < 0.005, "le {}", m.net_le / 1e9);
         assert!((m.inference_flops() / 1e9 - 285.2).abs() < 0.2, "flops {}", m.inference_flops() / 1e9);
+    }
+
+    #[test]
+    fn huge_sizes_do_not_wrap() {
+        // 2^32 x 2^32 pixels overflow a 64-bit pixel count; the count is in f64.
+        let small = ModelConfig::gopro().macs(256, 256).inference();
+        let huge = ModelConfig::gopro().macs(1 << 32, 1 << 32).inference();
+        let ratio = huge / small / 2f64.powi(48);
+        assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
     }
 }

@@ -34,6 +34,7 @@ pub mod mlp;
 pub mod noise;
 pub mod ops;
 pub mod presets;
+pub mod pth_archive;
 pub mod schedule;
 pub mod transformer;
 

@@ -117,8 +117,8 @@ impl ModelConfig {
                 enabled: true,
             },
             test: TestConfig::default(),
-            train: TrainSection::default(),
-            generation: GenerationSection::default(),
+            train: None,
+            generation: None,
         }
     }
 }

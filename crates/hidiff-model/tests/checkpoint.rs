@@ -120,3 +120,59 @@ fn golden_configs_parse_and_typos_are_errors() {
     assert!(ModelConfig::from_toml_str(&bad).unwrap_err().to_string().contains("in_chans"));
     assert!(ModelConfig::from_file(Path::new("/nonexistent/config.toml")).is_err());
 }
+
+/// A copy of the golden `net_d.pth` with the data record `victim` dropped
+/// (`keep = None`) or cut to `keep` bytes: what a truncated download or a
+/// hand-edited archive looks like.
+fn edited_pth(dir: &Path, victim: &str, keep: Option<usize>) -> PathBuf {
+    use std::io::{Read, Write};
+    let src = std::fs::File::open(golden().join("net_d.pth")).unwrap();
+    let mut archive = zip::ZipArchive::new(src).unwrap();
+    let out = dir.join("net_d.pth");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&out).unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        if name.ends_with(victim) {
+            match keep {
+                None => continue,
+                Some(n) => bytes.truncate(n),
+            }
+        }
+        writer.start_file(name, options).unwrap();
+        writer.write_all(&bytes).unwrap();
+    }
+    writer.finish().unwrap();
+    out
+}
+
+#[test]
+fn a_pth_with_a_missing_or_short_data_record_is_refused_not_zero_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    // The untouched copy loads: the rewrite itself is faithful.
+    let faithful = edited_pth(dir.path(), "/data/none", None);
+    assert_eq!(read_pth(&faithful).unwrap().len(), read_pth(&golden().join("net_d.pth")).unwrap().len());
+    let missing = edited_pth(dir.path(), "/data/1", None);
+    let err = read_pth(&missing).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ModelError::CheckpointFormat { .. }), "{msg}");
+    assert!(msg.contains("net_d.pth") && msg.contains("storage 1") && msg.contains("missing"), "{msg}");
+    let short = edited_pth(dir.path(), "/data/1", Some(100));
+    let msg = read_pth(&short).unwrap_err().to_string();
+    assert!(msg.contains("holds 100 bytes") && msg.contains("24576"), "{msg}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_as_weights_and_as_configuration_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("net_d.pth");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let msg = read_pth(&fifo).unwrap_err().to_string();
+    assert!(msg.contains("FIFO"), "{msg}");
+    assert!(WeightsPath::detect(&fifo).unwrap_err().to_string().contains("FIFO"));
+    assert!(ModelConfig::from_file(&fifo).unwrap_err().to_string().contains("FIFO"));
+}

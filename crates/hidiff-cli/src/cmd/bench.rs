@@ -202,6 +202,7 @@ impl WithBackend for Work<'_> {
 
 /// Runs the benchmark and prints a markdown table.
 pub fn run(args: &BenchArgs) -> Result<()> {
+    crate::validate::bench_step(args.patch, args.batch, args.iters, args.json.as_deref(), args.config.config.as_deref())?;
     let (cfg, name) = args.config.resolve()?;
     let sizes: Vec<(usize, usize)> = args
         .size

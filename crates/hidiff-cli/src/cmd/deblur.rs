@@ -10,7 +10,7 @@ use anyhow::Result;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use hidiff_infer::{
     embedded_config, load_for_inference, plan, prepare_output_dir, run_jobs, validate_inputs, BatchSummary,
-    DeblurOptions, Deblurrer, PlanOptions, Progress, TileSpec, Tiling, AUTO_TILE_PIXELS, DEFAULT_SEED,
+    DeblurOptions, Deblurrer, PixelBudget, PlanOptions, Progress, TileSpec, Tiling, AUTO_TILE_PIXELS, DEFAULT_SEED,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -45,6 +45,13 @@ pub struct ModelArgs {
     /// Floating-point precision of the model: f32, or f16/bf16 on CUDA.
     #[arg(long, value_enum, default_value = "f32")]
     pub precision: Precision,
+    /// Largest image decoded, in megapixels (the header is read first; larger images are refused).
+    #[arg(long, default_value_t = 100.0, value_parser = crate::validate::parse_positive)]
+    pub max_megapixels: f64,
+    /// Memory the work on one image may take, in GB (image buffers plus the model's
+    /// activations in one pass) [default: the memory available now].
+    #[arg(long, value_parser = crate::validate::parse_positive)]
+    pub max_memory_gb: Option<f64>,
 }
 
 impl ModelArgs {
@@ -58,7 +65,33 @@ impl ModelArgs {
             Some(0) => Tiling::Off,
             Some(size) => Tiling::Always(TileSpec { size, overlap: self.tile_overlap }),
         };
-        DeblurOptions { seed: self.seed, tiling, self_ensemble: self.self_ensemble, ..Default::default() }
+        DeblurOptions {
+            seed: self.seed,
+            tiling,
+            self_ensemble: self.self_ensemble,
+            pixel_budget: PixelBudget::megapixels(self.max_megapixels),
+            memory_budget: self.max_memory_gb.map(|gb| (gb * 1e9) as u64).or_else(hidiff_io::available_memory),
+            ..Default::default()
+        }
+    }
+
+    /// Refuses bad numbers and what this build cannot do, before anything is
+    /// loaded: the tile options (with the model's usual window of 8; the loaded
+    /// model checks its own again) and the precision.
+    pub fn check(&self) -> Result<()> {
+        match self.tile {
+            Some(0) => {}
+            Some(size) => TileSpec { size, overlap: self.tile_overlap }.validate(8)?,
+            None => TileSpec { overlap: self.tile_overlap, ..TileSpec::AUTO }.validate(8)?,
+        }
+        self.check_precision()
+    }
+
+    /// The files the model is read from (weights, configuration), which no output may replace.
+    pub fn inputs(&self) -> Vec<&Path> {
+        let mut v = vec![self.weights.as_path()];
+        v.extend(self.config.config.as_deref());
+        v
     }
 
     /// Refuses what this build cannot do, before anything is loaded.
@@ -119,9 +152,16 @@ impl WithBackend for Work<'_> {
 
 /// Deblurs the inputs and prints the time per megapixel.
 pub fn run(args: &DeblurArgs) -> Result<()> {
-    args.model.check_precision()?;
+    args.model.check()?;
     let opts = PlanOptions { out_dir: args.out.clone(), recursive: args.recursive, overwrite: args.overwrite };
     let jobs = plan(&args.inputs, &opts)?;
+    // Cheap checks before the model loads: no output over the weights or the
+    // configuration, and every header within the pixel budget.
+    let budget = PixelBudget::megapixels(args.model.max_megapixels);
+    for job in &jobs {
+        hidiff_io::check_not_an_input(&job.output, args.model.inputs())?;
+        hidiff_infer::image_io::probe_image(&job.input, budget)?;
+    }
     let summary = args.model.dispatch(Work { args, jobs })?;
     eprintln!(
         "deblurred {} image(s), {:.2} megapixels, into {} in {:.1} s: {:.2} s per megapixel ({:.2} s/MP in the model)",

@@ -160,6 +160,13 @@ fn run_folders(
     } else {
         indicatif::ProgressBar::hidden()
     };
+    if let Some(csv) = &args.csv {
+        // Never over an input: the scored images, their folders. Checked before scoring.
+        let pairs = hidiff_metrics::pair_folders(gt_dir, pred_dir, args.pair_by.into())
+            .with_context(|| format!("pairing '{}' with '{}'", pred_dir.display(), gt_dir.display()))?;
+        let files = pairs.iter().flat_map(|p| [p.gt.as_path(), p.pred.as_path()]);
+        hidiff_io::check_output_file(csv, [gt_dir, pred_dir].into_iter().chain(files))?;
+    }
     let report = evaluate_folders(protocol, gt_dir, pred_dir, args.pair_by.into(), &progress)
         .with_context(|| {
             format!(

@@ -72,17 +72,10 @@ pub struct SizeRange {
     pub max: [u32; 2],
 }
 
+/// `HxW` by the CLI's one size rule, as `[height, width]`.
 fn parse_hw(s: &str) -> Result<[u32; 2]> {
-    let (h, w) = s
-        .trim()
-        .split_once(['x', 'X'])
-        .with_context(|| format!("`{s}` is not HxW"))?;
-    let side = |v: &str| {
-        v.trim()
-            .parse::<u32>()
-            .with_context(|| format!("`{v}` in `{s}` is not a size"))
-    };
-    Ok([side(h)?, side(w)?])
+    let (h, w) = crate::validate::parse_hw(s).map_err(anyhow::Error::msg)?;
+    Ok([u32::try_from(h)?, u32::try_from(w)?])
 }
 
 impl FromStr for SizeRange {
@@ -117,6 +110,7 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
 fn synthetic(args: &SyntheticArgs) -> Result<()> {
     let mut config = match &args.config {
         Some(path) => {
+            hidiff_io::check_regular_file(path)?;
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
             toml::from_str::<SyntheticConfig>(&text)

@@ -61,8 +61,15 @@ impl WithBackend for Work<'_> {
 
 /// Runs the test, prints the table and writes the JSON report.
 pub fn run(args: &TestArgs) -> Result<()> {
-    args.model.check_precision()?;
+    args.model.check()?;
+    hidiff_infer::check_output_folder(&args.out)?;
     let set = resolve_test_set(&args.data, &args.set)?;
+    // The report goes nowhere near an input: the set's images and folders, the
+    // weights, the configuration. Checked before the model is loaded.
+    let json = args.json.clone().unwrap_or_else(|| args.out.join("results.json"));
+    let folders = [set.pairs.folders.lq.as_path(), set.pairs.folders.gt.as_path()];
+    let files = set.pairs.pairs.iter().flat_map(|p| [p.lq.as_path(), p.gt.as_path()]);
+    hidiff_io::check_output_file(&json, folders.into_iter().chain(files).chain(args.model.inputs()))?;
     eprintln!(
         "testing on {} ({} pairs from {}), paper protocol: {}",
         set.name,
@@ -72,7 +79,6 @@ pub fn run(args: &TestArgs) -> Result<()> {
     );
     let report = args.model.dispatch(Work { args, set })?;
     print!("{}", report.table());
-    let json = args.json.clone().unwrap_or_else(|| args.out.join("results.json"));
     let shared = shared_report(&report);
     let text = serde_json::to_string_pretty(&shared).context("serialising the test report")?;
     if let Some(parent) = json.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -35,6 +35,12 @@ use crate::seeding::{stream, Domain};
 /// The marker file whose presence means a generated set is complete.
 pub const MARKER_FILE: &str = "hidiff-synthetic.json";
 
+/// The file that marks a folder as this generator's, written before the first
+/// image: [`generate`] fills only a new or empty folder or one carrying it (or a
+/// complete set's [`MARKER_FILE`]), so it never overwrites or deletes a user's
+/// numbered images.
+pub const OWNER_FILE: &str = ".hidiff-synthetic-owner";
+
 /// The three generated splits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SyntheticSplit {
@@ -248,8 +254,8 @@ pub struct Marker {
     pub pairs: [usize; 3],
 }
 
-/// Generates the set described by `config` into `out_dir`, overwriting earlier
-/// generated files, removing stale ones (higher numbers, temporary files) and
+/// Generates the set described by `config` into `out_dir` (new, empty, or one
+/// this generator filled before: [`OWNER_FILE`]), overwriting earlier generated files, removing stale ones (higher numbers, temporary files) and
 /// writing [`MARKER_FILE`] last. Pairs are made in parallel; the result depends
 /// only on `config`.
 ///
@@ -262,7 +268,12 @@ pub fn generate(
 ) -> Result<GenerateReport> {
     config.validate()?;
     let start = Instant::now();
+    if !out_dir.join(MARKER_FILE).is_file() {
+        hidiff_io::guard::check_fillable_folder(out_dir, OWNER_FILE, "hidiff prepare synthetic")?;
+    }
     fs::create_dir_all(out_dir).map_err(|e| DataError::io("cannot create", out_dir, e))?;
+    let owner = out_dir.join(OWNER_FILE);
+    fs::write(&owner, b"written by hidiff prepare synthetic\n").map_err(|e| DataError::io("cannot write", &owner, e))?;
     let marker_path = out_dir.join(MARKER_FILE);
     if marker_path.exists() {
         fs::remove_file(&marker_path)
@@ -314,7 +325,7 @@ fn remove_stale(dir: &Path, count: usize) -> Result<()> {
             .filter(|stem| !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|stem| stem.parse::<usize>().ok())
             .is_some_and(|n| n >= count);
-        let leftover = name.starts_with('.') && name.ends_with(".png.tmp");
+        let leftover = name.starts_with('.') && name.contains(".png.tmp");
         if stale_number || leftover {
             let path = entry.path();
             fs::remove_file(&path).map_err(|e| DataError::io("cannot remove", &path, e))?;

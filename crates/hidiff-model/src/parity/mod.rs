@@ -12,13 +12,13 @@ use burn::tensor::{backend::AutodiffBackend, backend::Backend, Tensor, TensorDat
 use crate::checkpoint::{load_model, WeightsPath};
 use crate::config::ModelConfig;
 use crate::diffusion::StepTrace;
-use crate::error::Result;
+use crate::error::{ModelError, Result};
 use crate::grads::{named_gradients, total_norm};
 use crate::hidiff::{HiDiff, Networks};
 use crate::keymap::{KeyStyle, Network};
 use crate::ops::pad_to_multiple;
 
-pub use tensors::{CaseTensors, RefTensor};
+pub use tensors::{CaseTensors, Dim, RefTensor};
 pub use tolerance::{Tolerance, Tolerances};
 
 /// The cases of the golden format, in the order they are checked.
@@ -102,8 +102,42 @@ impl<'a> Case<'a> {
     fn key(&self, t: &str) -> String {
         format!("{}.{t}", self.name)
     }
-    fn input<B: Backend, const D: usize>(&self, t: &str, dev: &B::Device) -> Result<Tensor<B, D>> {
-        self.refs.tensor(&self.key(t), dev)
+    /// An image input `[b, 3, h, w]` with `h, w` at least the model's window
+    /// (reflect padding needs more pixels than it adds), and multiples of it in
+    /// the cases that do not pad; `batch` pins `b`.
+    fn image<B: Backend>(&self, t: &str, m: &HiDiff<B>, batch: Option<usize>, dev: &B::Device) -> Result<Tensor<B, 4>> {
+        let b = batch.map_or(Dim::AtLeast(1), Dim::Exactly);
+        let x: Tensor<B, 4> =
+            self.refs.tensor_shaped(&self.key(t), [b, Dim::Exactly(3), Dim::AtLeast(m.window), Dim::AtLeast(m.window)], dev)?;
+        let pads = self.name.ends_with("_padded") || self.name == "batch2";
+        let [_, _, h, w] = x.dims();
+        if !pads && (h % m.window != 0 || w % m.window != 0) {
+            return Err(ModelError::CheckpointFormat {
+                path: self.refs.path().to_path_buf(),
+                message: format!(
+                    "tensor \"{}\" is {h}x{w}; case {} does not pad, so both must be multiples of {}",
+                    self.key(t),
+                    self.name,
+                    m.window
+                ),
+            });
+        }
+        Ok(x)
+    }
+    /// A prior-token input `[b, n, c]` of the model's token grid and width.
+    fn tokens<B: Backend>(&self, t: &str, m: &HiDiff<B>, batch: Option<usize>, dev: &B::Device) -> Result<Tensor<B, 3>> {
+        let (n, c) = m.net_g_tokens();
+        let b = batch.map_or(Dim::AtLeast(1), Dim::Exactly);
+        self.refs.tensor_shaped(&self.key(t), [b, Dim::Exactly(n), Dim::Exactly(c)], dev)
+    }
+    /// The `lq` and `gt` images of a case, of one shape.
+    fn pair<B: Backend>(&self, m: &HiDiff<B>, dev: &B::Device) -> Result<(Tensor<B, 4>, Tensor<B, 4>)> {
+        let lq = self.image("lq", m, None, dev)?;
+        let gt = self.image("gt", m, Some(lq.dims()[0]), dev)?;
+        if gt.dims() != lq.dims() {
+            return Err(shape_mismatch(self.refs, self.name, "gt", &gt.dims(), &lq.dims()));
+        }
+        Ok((lq, gt))
     }
     fn check<B: Backend, const D: usize>(&mut self, t: &str, ours: Tensor<B, D>, tol: Tolerance) -> Result<()> {
         let (v, s) = values(ours);
@@ -123,6 +157,14 @@ impl<'a> Case<'a> {
     }
     fn done(self) -> CaseReport {
         CaseReport { case: self.name.to_string(), checks: self.checks, skipped: None }
+    }
+}
+
+/// A golden input whose shape disagrees with its partner's.
+fn shape_mismatch(refs: &CaseTensors, case: &str, t: &str, got: &[usize], want: &[usize]) -> ModelError {
+    ModelError::CheckpointFormat {
+        path: refs.path().to_path_buf(),
+        message: format!("tensor \"{case}.{t}\" has shape {got:?}, but its case's lq has {want:?}"),
     }
 }
 
@@ -192,21 +234,28 @@ fn forward_case<B: Backend>(refs: &CaseTensors, name: &'static str, m: &HiDiff<B
     let net = tols.network;
     match name {
         "transformer_with_prior" => {
-            let out = m.net_g.forward(case.input("lq", dev)?, Some(case.input("prior", dev)?));
+            let lq = case.image("lq", m, None, dev)?;
+            let b = lq.dims()[0];
+            let out = m.net_g.forward(lq, Some(case.tokens("prior", m, Some(b), dev)?));
             case.check("output", out, net)?;
         }
         "le_stage1" => {
             let le = m.net_le.as_ref().expect("loaded with all networks");
-            let z = le.forward_pair(case.input("lq", dev)?, case.input("gt", dev)?);
+            let lq = case.image("lq", m, None, dev)?;
+            let gt = case.image("gt", m, Some(lq.dims()[0]), dev)?;
+            if gt.dims() != lq.dims() {
+                return Err(shape_mismatch(refs, name, "gt", &gt.dims(), &lq.dims()));
+            }
+            let z = le.forward_pair(lq, gt);
             case.check("z", z, net)?;
         }
         "le_dm" => {
             let le = m.net_le_dm.as_ref().expect("configuration has a prior");
-            case.check("c", le.forward(case.input("lq", dev)?), net)?;
+            case.check("c", le.forward(case.image("lq", m, None, dev)?), net)?;
         }
         "denoiser_step" => {
-            let t_index = refs.get("denoiser_step.t_index")?.values[0] as usize;
-            let time = refs.get("denoiser_step.time")?.values[0] as usize;
+            let t_index = refs.index("denoiser_step.t_index", m.diffusion.timesteps())?;
+            let time = refs.index("denoiser_step.time", usize::MAX)?;
             let expected = m.diffusion.time_value(t_index);
             if time != expected {
                 case.checks.push(TensorCheck {
@@ -217,33 +266,39 @@ fn forward_case<B: Backend>(refs: &CaseTensors, name: &'static str, m: &HiDiff<B
                 });
             }
             let d = m.net_d.as_ref().expect("configuration has a denoiser");
-            let out = d.forward(case.input("x", dev)?, case.input("c", dev)?, expected);
+            let x = case.tokens("x", m, None, dev)?;
+            let c = case.tokens("c", m, Some(x.dims()[0]), dev)?;
+            let out = d.forward(x, c, expected);
             case.check("output", out, net)?;
         }
         "sampling" => {
             let d = m.net_d.as_ref().expect("configuration has a denoiser");
             let last = m.diffusion.timesteps() - 1;
             let mut steps = Vec::new();
-            let out = m.diffusion.sample_traced(d, case.input("c", dev)?, case.input("noise", dev)?, |s| steps.push(s.clone()));
+            let c = case.tokens("c", m, None, dev)?;
+            let noise = case.tokens("noise", m, Some(c.dims()[0]), dev)?;
+            let out = m.diffusion.sample_traced(d, c, noise, |s| steps.push(s.clone()));
             for s in &steps {
                 check_step(&mut case, tols, s, last)?;
             }
             case.check("output", out, tols.prior)?;
         }
         "stage1_forward" => {
-            let (out, z) = m.stage1_forward(case.input("lq", dev)?, case.input("gt", dev)?);
+            let (lq, gt) = case.pair(m, dev)?;
+            let (out, z) = m.stage1_forward(lq, gt);
             case.check("output", out, net)?;
             if let Some(z) = z {
                 case.check_opt("z", z, net)?;
             }
         }
         "stage1_test_padded" => {
-            let out = m.stage1_test(case.input("lq", dev)?, case.input("gt", dev)?);
+            let (lq, gt) = case.pair(m, dev)?;
+            let out = m.stage1_test(lq, gt);
             case.check("output", out, net)?;
         }
         "stage2_inference_padded" | "batch2" => {
-            let lq: Tensor<B, 4> = case.input("lq", dev)?;
-            let noise: Tensor<B, 3> = case.input("noise", dev)?;
+            let lq: Tensor<B, 4> = case.image("lq", m, None, dev)?;
+            let noise: Tensor<B, 3> = case.tokens("noise", m, Some(lq.dims()[0]), dev)?;
             let padded = pad_to_multiple(lq.clone(), m.window);
             case.check_opt("lq_padded", padded.clone(), Tolerance::Abs(0.0))?;
             if let Some((c, prior)) = m.stage2_prior(padded, Some(noise.clone())) {
@@ -259,10 +314,11 @@ fn forward_case<B: Backend>(refs: &CaseTensors, name: &'static str, m: &HiDiff<B
 
 fn train_case<B: AutodiffBackend>(refs: &CaseTensors, cfg: &ModelConfig, m: &HiDiff<B>, tols: &Tolerances, dev: &B::Device) -> Result<CaseReport> {
     let mut case = Case::new(refs, "stage2_train_forward");
-    let gt: Tensor<B, 4> = case.input("gt", dev)?;
+    let (lq, gt) = case.pair(m, dev)?;
+    let noise = case.tokens("noise", m, Some(lq.dims()[0]), dev)?;
     let last = m.diffusion.timesteps() - 1;
     let mut steps = Vec::new();
-    let fwd = m.stage2_train_forward_traced(case.input("lq", dev)?, gt.clone(), case.input("noise", dev)?, |s| steps.push(s.clone()));
+    let fwd = m.stage2_train_forward_traced(lq, gt.clone(), noise, |s| steps.push(s.clone()));
     for s in &steps {
         check_step(&mut case, tols, s, last)?;
     }
