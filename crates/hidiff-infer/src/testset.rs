@@ -204,7 +204,7 @@ fn run_test_with<B: Backend>(
     crate::plan::check_output_folder(out_dir)?;
     let created = crate::plan::prepare_output_dir_tracked(&vis)?;
     let mut written = Vec::new();
-    let result = test_pairs(deblurrer, set, &vis, progress, &mut written);
+    let result = test_pairs(deblurrer, set, &vis, progress, oracle_prior, &mut written);
     if result.is_err() {
         // A failed run takes away what it created: its new images, then its empty folders.
         for file in &written {
@@ -221,6 +221,7 @@ fn test_pairs<B: Backend>(
     set: &TestSet,
     vis: &Path,
     progress: &dyn Progress,
+    oracle_prior: bool,
     written: &mut Vec<PathBuf>,
 ) -> Result<TestReport> {
     let pixels: u64 = set.pairs.pairs.iter().map(|p| u64::from(p.lq_size.0) * u64::from(p.lq_size.1)).sum();

@@ -281,14 +281,14 @@ pub fn markdown(r: &BenchReport) -> String {
     );
     for row in &r.rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {:.1} | {:.1} | {} | {} | {} | {} |\n",
             row.part,
             row.backend,
             row.precision,
             row.shape,
             row.median_ms,
             row.min_ms,
-            row.cold_start_ms,
+            row.cold_start_ms.map_or("-".into(), |v| format!("{v:.1}")),
             row.per_second.map_or("-".into(), |v| format!("{v:.2}")),
             row.peak_rss_mib.map_or("-".into(), |v| format!("{v:.0}")),
             row.peak_gpu_mib.map_or("-".into(), |v| format!("{v:.0}"))
