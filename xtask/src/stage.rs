@@ -255,6 +255,14 @@ pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&S
     }
     ctx.hidiff.run(&a)?;
     TRAINED.fetch_add(1, Ordering::Relaxed);
+    // The training log is part of the contract: read it typed, so a renamed field fails here.
+    let log = hidiff_report::read_train_log(&run.out.join("metrics.jsonl"))?;
+    if let (Some(val), Some(speed)) = (log.last_val(), log.mean_images_per_s()) {
+        eprintln!(
+            "[xtask] {} stage {stage} seed {seed}: validation PSNR {:.2} dB after {} iterations, {speed:.1} images/s",
+            v.name, val.val_psnr, val.iter
+        );
+    }
     crate::report::write_atomic(&run.done_marker(), format!("{}\n", run.hash).as_bytes())?;
     Ok(run)
 }
