@@ -4,6 +4,7 @@
 //! resolved model preset, the data set, the stage-1 weights it starts from).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 
@@ -76,6 +77,15 @@ impl Variant {
         }
         k.replace(['/', ' ', '"'], "_")
     }
+}
+
+/// Stages trained and reused by this process (for the provenance of a table).
+static TRAINED: AtomicUsize = AtomicUsize::new(0);
+static REUSED: AtomicUsize = AtomicUsize::new(0);
+
+/// `(trained, reused)` stages so far in this process.
+pub fn stage_counts() -> (usize, usize) {
+    (TRAINED.load(Ordering::Relaxed), REUSED.load(Ordering::Relaxed))
 }
 
 /// One trained stage.
@@ -218,6 +228,7 @@ pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&S
     crate::report::write_atomic(&experiment, text.as_bytes())?;
     let run = StageRun { out, experiment, hash };
     if run.is_done() {
+        REUSED.fetch_add(1, Ordering::Relaxed);
         eprintln!("[xtask] {} stage {stage} seed {seed}: reusing {}", v.name, run.out.display());
         return Ok(run);
     }
@@ -243,6 +254,15 @@ pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&S
         a.push("--resume".into());
     }
     ctx.hidiff.run(&a)?;
+    TRAINED.fetch_add(1, Ordering::Relaxed);
+    // The training log is part of the contract: read it typed, so a renamed field fails here.
+    let log = hidiff_report::read_train_log(&run.out.join("metrics.jsonl"))?;
+    if let (Some(val), Some(speed)) = (log.last_val(), log.mean_images_per_s()) {
+        eprintln!(
+            "[xtask] {} stage {stage} seed {seed}: validation PSNR {:.2} dB after {} iterations, {speed:.1} images/s",
+            v.name, val.val_psnr, val.iter
+        );
+    }
     crate::report::write_atomic(&run.done_marker(), format!("{}\n", run.hash).as_bytes())?;
     Ok(run)
 }

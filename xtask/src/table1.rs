@@ -435,7 +435,12 @@ fn findings(m: &BTreeMap<String, Measured>, input: &BTreeMap<String, FolderScore
 }
 
 fn provenance(ctx: &Ctx, s: &Settings, start: Instant, extra: Vec<String>) -> Provenance {
+    let (trained, reused) = crate::stage::stage_counts();
     let mut notes = vec![
+        format!(
+            "training stages: {trained} trained by this run, {reused} uses of finished ones (a shared stage 1 counts \
+             once per variant; their time is not in the wall time, and their finished tests are reused too)"
+        ),
         format!(
             "model preset `quick` (not the paper size); stage 1 {} iterations, stage 2 {}, patch {}, batch {}, lr {} \
              (one cosine cycle), seeds {:?}",
