@@ -38,28 +38,35 @@ fn two_devices_match_one_device_with_the_doubled_batch() {
     assert!((two.train_log[0].loss - one.train_log[0].loss).abs() <= 1e-6 * one.train_log[0].loss);
 
     // One step: the weights agree. Each device's L1 mean over half the batch, halved,
-    // sums to the full batch's mean up to f32 summation order (relative ~1e-6 on the
-    // gradients); AdamW's first step moves every weight by at most lr (1e-3) times
-    // g/(|g| + eps), whose relative change is of the same order. So the weights may
-    // differ by ~1e-6·lr plus one f32 rounding of the weight: 1e-8 absolute (+ 1 ulp).
+    // sums to the full batch's mean up to f32 summation order, so the gradients agree
+    // to their last bits. AdamW's first step moves a weight by lr·g/(|g| + eps) (+ the
+    // decay), which is ±lr wherever the clipped |g| is well above eps = 1e-8: there
+    // the weights agree to f32 rounding (4 ulp). Where the clipped |g| is near eps the
+    // step depends on g's last bits; measured: 268 of 341143 weights, worst 3.7e-7
+    // (3.7e-4·lr). So: at most 0.1% of the weights beyond 4 ulp, none beyond 1% of a step.
+    // (A sum instead of a mean would not show here, AdamW and the clip being nearly
+    // scale-invariant; it doubles the logged pre-clip norm, checked above.)
+    let lr = 1e-3f32;
     let two = train::<B>(&per_device, &opts("two_1", 1), &[dev, dev]).expect("two devices, one step");
     let one = train::<B>(&doubled, &opts("one_1", 1), &[dev]).expect("one device, one step");
     assert_eq!((two.end_iteration, one.end_iteration), (1, 1));
     let wa = read_safetensors(&tmp.path().join("two_1/model_latest.safetensors")).expect("weights");
     let wb = read_safetensors(&tmp.path().join("one_1/model_latest.safetensors")).expect("weights");
-    let (mut worst, mut compared) = (0.0f32, 0usize);
+    let (mut worst, mut compared, mut over_ulp) = (0.0f32, 0usize, 0usize);
     for (net, sd) in &wa.networks {
         for (key, a) in sd {
             let b = &wb.networks[net][key];
             let (a, b) = (a.to_vec::<f32>().expect("f32"), b.to_vec::<f32>().expect("f32"));
             for (x, y) in a.iter().zip(&b) {
                 let err = (x - y).abs();
-                assert!(err <= 1e-8 + f32::EPSILON * x.abs(), "{net:?} {key}: {x} vs {y}");
+                over_ulp += usize::from(err > 4.0 * f32::EPSILON * x.abs());
                 worst = worst.max(err);
                 compared += 1;
             }
         }
     }
-    println!("one step, 2×3 vs 6 images: worst weight difference {worst:.2e} over {compared} weights");
+    println!("one step, 2×3 vs 6 images: worst weight difference {worst:.2e}, {over_ulp} above 4 ulp, over {compared} weights");
     assert!(compared > 1000, "{compared} weights");
+    assert!(worst <= 1e-2 * lr, "worst weight difference {worst:.3e} exceeds 1% of a step");
+    assert!(over_ulp * 1000 <= compared, "{over_ulp} of {compared} weights differ by more than 4 ulp");
 }
