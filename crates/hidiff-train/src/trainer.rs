@@ -18,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::lr_scheduler::LrScheduler;
 use burn::record::Recorder;
 use burn::tensor::backend::AutodiffBackend;
 use burn::train::logger::FileMetricLogger;
@@ -272,7 +271,6 @@ fn run<B: AutodiffBackend, M: StageModule<B>>(exp: &Experiment, opts: &RunOption
     }
     let optim = adamw_config(&f.train.optim_total).init::<B, M>();
     let scheduler = CosineRestartCyclicLr::from_options(f.train.optim_total.lr, &f.train.scheduler);
-    debug_assert_eq!(LrScheduler::to_record::<B>(&scheduler), 0);
 
     let log = MetricsLog::open(&out, resume_from.as_ref().map(|(_, s)| s.iteration))?;
     let run_log = Arc::new(RunLog::new(log, progress, resume_from.as_ref().and_then(|(_, s)| s.best)));
