@@ -229,6 +229,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn records_appear_whole_and_incomplete_checkpoints_do_not_count() {
+        type B = burn::backend::Flex;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let run = tmp.path();
+        let state = TrainingState { format: FORMAT, stage: 1, iteration: 8, epoch: 2, seed: 5, best: None };
+        write_state(run, &state).expect("state");
+        assert!(list(run).expect("list").is_empty(), "a state without its records is not a checkpoint");
+        let recorder = AtomicRecorder::new();
+        for name in RECORDS {
+            // burn's file checkpointer passes the path without extension.
+            Recorder::<B>::record(&recorder, 42usize, record_path(run, name, 2).with_extension("")).expect("record");
+        }
+        let found = list(run).expect("list");
+        assert_eq!(found.iter().map(|c| (c.iteration, c.epoch)).collect::<Vec<_>>(), vec![(8, 2)]);
+        let back: usize = Recorder::<B>::load(&recorder, found[0].scheduler.clone(), &Default::default()).expect("load");
+        assert_eq!(back, 42);
+        let dir = learner_dir(run).join(RECORD_DIR);
+        let names: Vec<String> =
+            fs::read_dir(&dir).expect("list").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.iter().all(|n| !n.starts_with('.')), "no temporary file is left: {names:?}");
+        forget(run, 2).expect("forget");
+        assert!(list(run).expect("list").is_empty(), "without its state the checkpoint no longer counts");
+    }
+
+    #[test]
     fn state_names_parse_and_others_do_not() {
         assert_eq!(parse_epoch("state-12.json"), Some(12));
         assert_eq!(parse_epoch("state-.json"), None);
