@@ -1,18 +1,15 @@
 //! The thin adapter between an experiment and `hidiff-data`: the data root, the
-//! default synthetic set, the training sampler (with a background prefetch of the
-//! next batches) and the validation pairs.
+//! default synthetic set, the training sampler and the validation pairs.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::Arc;
 
 use hidiff_data::synthetic::ensure_default_dataset;
 use hidiff_data::{
-    DataError, EvalDataset, EvalPair, FolderPair, PairBatch, PairSet, ProgressiveSchedule, SamplerConfig, ScheduleStage,
+    DataError, EvalDataset, EvalPair, FolderPair, PairSet, ProgressiveSchedule, SamplerConfig, ScheduleStage,
     SizeRule, TrainSampler,
 };
 
-use crate::error::{Result, TrainError};
+use crate::error::Result;
 use crate::experiment::ExperimentFile;
 
 /// The data root used when `--data` is not given.
@@ -36,14 +33,31 @@ pub fn prepare_data_root(exp: &ExperimentFile, explicit: Option<&Path>) -> Resul
     }
 }
 
+/// `path` without its first component, when it has more than one.
+fn without_first(path: &Path) -> Option<PathBuf> {
+    let mut parts = path.components();
+    parts.next()?;
+    let rest = parts.as_path();
+    (!rest.as_os_str().is_empty()).then(|| rest.to_path_buf())
+}
+
 /// The paired folders `root/dataroot_lq`, `root/dataroot_gt`, which must exist.
+/// `root` may also be the folder that the first component of both paths names:
+/// `--data X` with `X` written by `hidiff prepare synthetic --out X` serves
+/// experiments that read `synthetic/train/input` under the default root.
 fn folders(root: &Path, lq: &Path, gt: &Path) -> Result<FolderPair> {
     let pair = FolderPair { lq: root.join(lq), gt: root.join(gt) };
-    if !pair.exists() {
-        let tried = [&pair.lq, &pair.gt].into_iter().filter(|p| !p.is_dir()).cloned().collect();
-        return Err(DataError::MissingFolder { what: "paired image".into(), tried }.into());
+    if pair.exists() {
+        return Ok(pair);
     }
-    Ok(pair)
+    if let (Some(l), Some(g)) = (without_first(lq), without_first(gt)) {
+        let inside = FolderPair { lq: root.join(l), gt: root.join(g) };
+        if inside.exists() {
+            return Ok(inside);
+        }
+    }
+    let tried = [&pair.lq, &pair.gt].into_iter().filter(|p| !p.is_dir()).cloned().collect();
+    Err(DataError::MissingFolder { what: "paired image".into(), tried }.into())
 }
 
 /// The schedule with every batch multiplied by `devices` (each device gets the
@@ -107,45 +121,24 @@ impl ValSet {
     }
 }
 
-/// Builds the batches of iterations `first..=last` on a background thread, a
-/// few iterations ahead. [`TrainSampler::batch`] is a pure function of the seed
-/// and the iteration, so prefetching changes nothing in the result.
-#[derive(Debug)]
-pub struct Prefetcher {
-    rx: Receiver<(u64, hidiff_data::Result<PairBatch>)>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Prefetcher {
-    /// Starts the thread; `depth` batches may wait ready.
-    pub fn start(sampler: Arc<TrainSampler>, first: u64, last: u64, depth: usize) -> Self {
-        let (tx, rx) = sync_channel(depth.max(1));
-        std::thread::Builder::new()
-            .name("hidiff-prefetch".into())
-            .spawn(move || {
-                for i in first..=last {
-                    let batch = sampler.batch(i);
-                    let failed = batch.is_err();
-                    // A closed channel means the loop stopped: end quietly.
-                    if tx.send((i, batch)).is_err() || failed {
-                        break;
-                    }
-                }
-            })
-            .expect("the prefetch thread starts");
-        Self { rx }
-    }
-
-    /// The batch of iteration `i` (the next one in order).
-    ///
-    /// # Errors
-    /// [`TrainError::TrainData`] naming the iteration and the file.
-    pub fn next(&mut self, i: u64) -> Result<PairBatch> {
-        match self.rx.recv() {
-            Ok((j, batch)) => {
-                assert_eq!(i, j, "batches are consumed in order");
-                batch.map_err(|source| TrainError::TrainData { iteration: i, source: Box::new(source) })
-            }
-            Err(_) => Err(TrainError::Unsupported(format!("the data thread stopped before iteration {i}"))),
+    #[test]
+    fn the_prepared_folder_itself_is_a_data_root() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let set = tmp.path().join("mine");
+        for d in ["train/input", "train/target"] {
+            std::fs::create_dir_all(set.join(d)).expect("mkdir");
         }
+        let (lq, gt) = (Path::new("synthetic/train/input"), Path::new("synthetic/train/target"));
+        let found = folders(&set, lq, gt).expect("the prepared folder");
+        assert_eq!(found.lq, set.join("train/input"));
+        // The old form, the parent of a folder named like the first component, still works.
+        std::fs::rename(&set, tmp.path().join("synthetic")).expect("rename");
+        assert_eq!(folders(tmp.path(), lq, gt).expect("the parent").gt, tmp.path().join("synthetic/train/target"));
+        let missing = folders(&tmp.path().join("nothing"), lq, gt).expect_err("no data").to_string();
+        assert!(missing.contains("nothing/synthetic/train/input"), "{missing}");
     }
 }

@@ -374,10 +374,9 @@ impl Experiment {
     pub fn from_file(file: ExperimentFile, source: &Path) -> Result<Self> {
         let bad = |message: String| TrainError::Experiment { path: source.to_path_buf(), message };
         file.check().map_err(bad)?;
+        // A model configuration always has a stage-2 `latent_encoder_dm` (the model
+        // crate's validation requires it), so both stages can be built from it.
         let model = resolve_model(&file.model, source)?;
-        if file.stage == Stage::Two && model.latent_encoder_dm.stage != 2 {
-            return Err(bad("stage 2 needs latent_encoder_dm".into()));
-        }
         Ok(Self { file, source: source.to_path_buf(), model })
     }
 

@@ -10,10 +10,15 @@
 //!   gradient clip of `clip_grad_norm_` (overriding `TrainStep::optimize`).
 //! * [`lr_schedule`]: BasicSR's `CosineAnnealingRestartCyclicLR` as a burn
 //!   `LrScheduler`, with the off-by-one of the official loop.
-//! * [`trainer`]: the loop, counted in iterations, over the progressive
-//!   patch/batch [`data`] sampler; [`multi_device`] data parallelism.
+//! * [`trainer`]: both stages on burn-train's `Learner` (`SupervisedTraining`),
+//!   one epoch = `val_freq` iterations ([`plan`]), one data set item = one
+//!   iteration's batch of the progressive [`data`] sampler ([`loader`]); several
+//!   devices through burn's multi-device strategy, gradients averaged.
+//! * [`hooks`] and [`reporting`]: what the stage modules and data sets report
+//!   back (first error, gradient norms, validation), `metrics.jsonl`, and the
+//!   epoch-end work (validation line, best/latest weights, checkpoint cadence).
 //! * [`checkpoint`]: exact-resume checkpoints (burn records with ParamIds),
-//!   written atomically; [`run_dir`]: the run folder and exported weights.
+//!   written atomically by the `Learner`; [`run_dir`]: the run folder and exported weights.
 //! * [`validation`]: BasicSR PSNR on 8-bit-rounded outputs.
 //! * [`experiment`]: strict TOML experiment files mirroring the official options.
 //! * [`progress`], [`metrics_log`]: terminal/CI progress and `metrics.jsonl`.
@@ -27,10 +32,13 @@ pub mod error;
 pub mod experiment;
 pub mod init;
 pub mod lr_schedule;
+pub mod hooks;
+pub mod loader;
 pub mod metrics_log;
-pub mod multi_device;
 pub mod optim;
+pub mod plan;
 pub mod progress;
+pub mod reporting;
 pub mod run_dir;
 pub mod stage;
 pub mod stage1;
@@ -46,4 +54,4 @@ pub use progress::ProgressMode;
 pub use stage1::Stage1Model;
 pub use stage2::Stage2Model;
 pub use step::{StepOutput, StepSettings, TrainBatch, ValBatch, ValOutput};
-pub use trainer::{train, RunOptions, TrainSummary};
+pub use trainer::{devices_like, train, RunOptions, TrainSummary};

@@ -5,7 +5,8 @@
 //! <out>/experiment.toml          the experiment as run (command-line overrides applied)
 //! <out>/model.toml               the resolved model configuration
 //! <out>/metrics.jsonl            the log
-//! <out>/checkpoints/iter_N/      exact-resume checkpoints
+//! <out>/checkpoints/             exact-resume checkpoints (the `Learner`'s folder, see `checkpoint`)
+//! <out>/logs/                    burn-train's per-epoch metric logs (train/, valid/)
 //! <out>/model_latest.safetensors the model at the last checkpoint (our weights format)
 //! <out>/model_best.safetensors   the model of the best validation PSNR
 //! ```
@@ -26,6 +27,8 @@ pub const MODEL_FILE: &str = "model.toml";
 pub const LATEST_WEIGHTS: &str = "model_latest.safetensors";
 /// The exported model of the best validation.
 pub const BEST_WEIGHTS: &str = "model_best.safetensors";
+/// burn-train's metric logs.
+pub const BURN_LOGS: &str = "logs";
 
 /// Whether `out` exists and holds anything.
 ///
@@ -87,17 +90,50 @@ pub fn check_resume(out: &Path, exp: &Experiment) -> Result<()> {
     if a == b {
         return Ok(());
     }
-    let ta: toml::Table = toml::from_str(&toml::to_string(&a).expect("serialises")).expect("parses");
-    let tb: toml::Table = toml::from_str(&toml::to_string(&b).expect("serialises")).expect("parses");
-    let keys: std::collections::BTreeSet<&String> = ta.keys().chain(tb.keys()).collect();
-    let differing: Vec<String> = keys.into_iter().filter(|k| ta.get(*k) != tb.get(*k)).map(|k| k.to_string()).collect();
+    let ta = toml::Value::try_from(&a).expect("serialises");
+    let tb = toml::Value::try_from(&b).expect("serialises");
+    let field = first_difference(&ta, &tb, "").unwrap_or_default();
+    let section = field.split(['.', ':']).next().unwrap_or_default();
     Err(TrainError::Resume {
         path: out.to_path_buf(),
         message: format!(
-            "the experiment differs from the saved {} in [{}] (only total_iter, logging, validation and checkpoint \
-             frequencies may change on resume)",
+            "the experiment differs from the saved {} in [{section}], first at {field} (only total_iter, logging, \
+             validation and checkpoint frequencies may change on resume)",
             path.display(),
-            differing.join("], [")
         ),
     })
+}
+
+/// The dotted name and both values of the first field where `a` and `b` differ
+/// (`train.optim_total.lr: 0.001 (saved) vs 0.0005`).
+fn first_difference(a: &toml::Value, b: &toml::Value, at: &str) -> Option<String> {
+    let name = |k: &str| if at.is_empty() { k.to_string() } else { format!("{at}.{k}") };
+    match (a, b) {
+        (toml::Value::Table(ta), toml::Value::Table(tb)) => {
+            let keys: std::collections::BTreeSet<&String> = ta.keys().chain(tb.keys()).collect();
+            keys.into_iter().find_map(|k| match (ta.get(k), tb.get(k)) {
+                (Some(x), Some(y)) => first_difference(x, y, &name(k)),
+                (x, y) => Some(format!("{}: {} (saved) vs {}", name(k), shown(x), shown(y))),
+            })
+        }
+        _ if a == b => None,
+        _ => Some(format!("{at}: {a} (saved) vs {b}")),
+    }
+}
+
+fn shown(v: Option<&toml::Value>) -> String {
+    v.map_or_else(|| "absent".to_string(), ToString::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_differing_field_is_named_with_both_values() {
+        let a: toml::Value = toml::from_str("[train]\nlr = 1.0\n[train.s]\np = [1, 2]\n").expect("toml");
+        let b: toml::Value = toml::from_str("[train]\nlr = 1.0\n[train.s]\np = [1, 3]\n").expect("toml");
+        assert_eq!(first_difference(&a, &b, "").as_deref(), Some("train.s.p: [1, 2] (saved) vs [1, 3]"));
+        assert_eq!(first_difference(&a, &a, ""), None);
+    }
 }

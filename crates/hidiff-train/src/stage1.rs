@@ -2,6 +2,8 @@
 //! latent encoder sees the sharp image) is the Transformer's prior, and `net_g`
 //! and `net_le` are trained jointly on `L1(net_g(lq, z), gt)`.
 
+use std::sync::Arc;
+
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -9,8 +11,8 @@ use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use hidiff_model::hidiff::l1_loss;
 use hidiff_model::{HiDiff, ModelConfig, Networks};
 
-use crate::optim::clip_global_norm;
-use crate::stage::{HasHiDiff, StageModule};
+use crate::hooks::StageHooks;
+use crate::stage::{clip_and_step, measured, scaled, HasHiDiff, StageModule};
 use crate::experiment::Stage;
 use crate::step::{StepOutput, StepSettings, TrainBatch, ValBatch, ValOutput};
 
@@ -22,6 +24,9 @@ pub struct Stage1Model<B: Backend> {
     /// Loss weights and clipping.
     #[module(skip)]
     pub settings: StepSettings,
+    /// The run's hooks (`None` outside a run).
+    #[module(skip)]
+    pub hooks: Option<Arc<StageHooks>>,
 }
 
 impl<B: Backend> Stage1Model<B> {
@@ -35,7 +40,7 @@ impl<B: Backend> Stage1Model<B> {
     pub fn from_model(mut model: HiDiff<B>, settings: StepSettings) -> Self {
         model.net_le_dm = None;
         model.net_d = None;
-        Self { model, settings }
+        Self { model, settings, hooks: None }
     }
 }
 
@@ -44,24 +49,24 @@ impl<B: AutodiffBackend> TrainStep for Stage1Model<B> {
     type Output = StepOutput<B>;
 
     fn step(&self, batch: TrainBatch<B>) -> TrainOutput<StepOutput<B>> {
+        let [images, _, patch, _] = batch.lq.dims();
         let (out, _) = self.model.stage1_forward(batch.lq, batch.gt.clone());
         let l_pix = l1_loss(out, batch.gt);
         let loss = l_pix.clone().mul_scalar(self.settings.pixel_weight);
-        let grads = loss.backward();
-        TrainOutput::new(self, grads, StepOutput { loss: loss.detach(), l_pix: l_pix.detach(), l_pix_diff: None })
+        let grads = scaled(loss.clone(), self.settings.loss_scale).backward();
+        let item = StepOutput { loss: loss.detach(), l_pix: l_pix.detach(), l_pix_diff: None, patch, batch: images };
+        TrainOutput::new(self, grads, item)
     }
 
     /// The global-norm clip over all trained parameters, then the optimiser.
-    fn optimize<BB, O>(self, optim: &mut O, lr: f64, mut grads: GradientsParams) -> Self
+    fn optimize<BB, O>(self, optim: &mut O, lr: f64, grads: GradientsParams) -> Self
     where
         BB: AutodiffBackend,
         O: Optimizer<Self, BB>,
         Self: AutodiffModule<BB>,
     {
-        if let Some(max_norm) = self.settings.clip_max_norm {
-            clip_global_norm::<BB, Self>(&self, &mut grads, max_norm);
-        }
-        optim.step(lr, self, grads)
+        let (settings, hooks) = (self.settings, self.hooks.clone());
+        clip_and_step::<BB, Self, O>(self, optim, lr, grads, &settings, hooks.as_ref())
     }
 }
 
@@ -71,7 +76,8 @@ impl<B: Backend> InferenceStep for Stage1Model<B> {
 
     /// `HI_Diff_S1.test`: lq and gt reflect-padded to the window, cropped back.
     fn step(&self, item: ValBatch<B>) -> ValOutput<B> {
-        ValOutput { output: self.model.stage1_test(item.lq, item.gt) }
+        let output = self.model.stage1_test(item.lq.clone(), item.gt.clone());
+        measured(self, self.hooks.as_ref(), &item, output)
     }
 }
 
@@ -86,5 +92,10 @@ impl<B: AutodiffBackend> StageModule<B> for Stage1Model<B> {
 
     fn build(model: HiDiff<B>, settings: StepSettings) -> Self {
         Self::from_model(model, settings)
+    }
+
+    fn with_hooks(mut self, hooks: Arc<StageHooks>) -> Self {
+        self.hooks = Some(hooks);
+        self
     }
 }

@@ -1,52 +1,51 @@
-//! The training loop of both stages, counted in iterations like the reference.
+//! Both stages on burn-train's `Learner` (`SupervisedTraining`), counted in
+//! iterations like the reference.
 //!
-//! # Why a loop of our own instead of burn-train's `SupervisedTraining`
-//!
-//! The stage modules are burn-train [`TrainStep`] / [`burn::train::InferenceStep`]
-//! implementations and the optimiser, clip and scheduler are burn's; only the
-//! loop around them is ours, because the `Learner` (0.21) cannot express three
-//! things the reference needs:
-//!
-//! 1. **Per-iteration batches.** The progressive schedule changes patch *and*
-//!    batch size by iteration, and the sampler is a pure function of
-//!    `(seed, iteration)`. burn's data loader restarts its indices every epoch and
-//!    prefetches on worker threads, so a data set cannot know the global
-//!    iteration of the item it is asked for.
-//! 2. **Data errors.** `Dataset::get` returns an `Option`; an unreadable image
-//!    can only end an epoch early or panic in a worker, never reach the caller
-//!    as an error naming the file with the last checkpoint untouched.
-//! 3. **Independent cadences.** The `Learner` validates and checkpoints only at
-//!    epoch ends; the reference logs, validates and checkpoints on separate
-//!    iteration counts, and exact resume needs the iteration (hence the sampler
-//!    and noise state) in the checkpoint, not an epoch number.
+//! One `Learner` epoch is `val_freq` iterations ([`crate::plan`]); one data set
+//! item is one iteration's whole mini-batch ([`crate::loader`]), so the
+//! progressive patch/batch schedule and the sampler, a pure function of
+//! `(seed, iteration)`, stay exact. burn runs the steps, the scheduler, the
+//! optimiser (with the global clip in `TrainStep::optimize`), validation,
+//! checkpoints (through [`AtomicRecorder`]) and resume (`.checkpoint(epoch)`);
+//! several devices use burn's `ExecutionStrategy::multi`, whose summed gradients
+//! are the devices' mean because each device's loss is scaled by 1/devices. What
+//! this file adds is the setup: data checks before the first step, the run
+//! folder, resume checks, the initial weights, and turning the recorded first
+//! error into the result.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::lr_scheduler::LrScheduler;
+use burn::record::Recorder;
 use burn::tensor::backend::AutodiffBackend;
-use burn::train::TrainStep;
-use hidiff_model::noise::noise_tensor;
+use burn::train::logger::FileMetricLogger;
+use burn::train::metric::{IterationSpeedMetric, LearningRateMetric, LossMetric};
+use burn::train::{ExecutionStrategy, Interrupter, Learner, MultiDeviceOptim, SupervisedTraining};
 use hidiff_model::{HiDiff, Networks};
 
-use crate::checkpoint::{self, Best, TrainingState, FORMAT};
-use crate::data::{open_train, prepare_data_root, Prefetcher, ValSet};
+use crate::checkpoint::{self, AtomicRecorder, Best, Checkpoint, TrainingState};
+use crate::data::{open_train, prepare_data_root, ValSet};
 use crate::error::{Result, TrainError};
 use crate::experiment::{Experiment, Stage};
+use crate::hooks::{GradNorms, RunSignals, StageHooks, ValidationSink};
 use crate::init::load_pretrained;
+use crate::loader::{val_loader, EpochLoader, TrainBatcher};
 use crate::lr_schedule::CosineRestartCyclicLr;
 use crate::metrics_log::{MetricsLog, TrainRecord, ValRecord};
-use crate::multi_device::step_data_parallel;
-use crate::optim::{adamw_config, global_grad_norm, scalar};
+use crate::optim::{adamw_config, named_parameters};
+use crate::plan::EpochPlan;
 use crate::progress::{Progress, ProgressMode};
-use crate::run_dir::{self, BEST_WEIGHTS, LATEST_WEIGHTS};
+use crate::reporting::{EpochEnd, RunLog, Silent, TrainLog, ValPsnr};
+use crate::run_dir;
 use crate::stage::StageModule;
 use crate::stage1::Stage1Model;
 use crate::stage2::Stage2Model;
-use crate::step::{StepSettings, TrainBatch};
-use crate::validation::{validate, ValResult};
+use crate::step::StepSettings;
+use crate::validation::validate;
+
+pub use crate::loader::noise_seed;
 
 /// Serialises seeding and drawing of the initial weights (see `run`).
 static INIT_LOCK: Mutex<()> = Mutex::new(());
@@ -97,12 +96,6 @@ pub struct TrainSummary {
     pub out: PathBuf,
 }
 
-/// The seed of the `q_sample` noise of iteration `i` (a pure function, so that
-/// a resumed run draws the same noise).
-pub fn noise_seed(seed: u64, iteration: u64) -> u64 {
-    (seed ^ 0x005E_ED0F_D1FF_u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ iteration.wrapping_mul(0xD1B5_4A32_D192_ED03)
-}
-
 /// Trains the experiment's stage on `devices` (one, or several of one kind for
 /// data parallelism; the first is the main device).
 ///
@@ -138,36 +131,107 @@ fn effective(exp: &Experiment, opts: &RunOptions) -> Result<Experiment> {
     Ok(e)
 }
 
-fn run<B: AutodiffBackend, M: StageModule<B> + Sync>(exp: &Experiment, opts: &RunOptions, devices: &[B::Device]) -> Result<TrainSummary> {
+
+/// The devices `indices` of the same kind as `first` (e.g. `cuda:0` → `cuda:N`),
+/// built through burn's device ids.
+pub fn devices_like<B: burn::tensor::backend::Backend>(first: &B::Device, indices: &[u16]) -> Vec<B::Device> {
+    use burn::tensor::backend::{Device, DeviceId};
+    let kind = first.to_id().type_id;
+    indices.iter().map(|&index_id| <B::Device as Device>::from_id(DeviceId { type_id: kind, index_id })).collect()
+}
+
+/// The checkpoint to resume from, checked against this run before anything is built.
+fn resume_point(exp: &Experiment, out: &std::path::Path, stage: Stage) -> Result<(Checkpoint, TrainingState)> {
+    let f = &exp.file;
+    run_dir::check_resume(out, exp)?;
+    let Some(ck) = checkpoint::latest(out)? else {
+        return Err(TrainError::Resume {
+            path: out.to_path_buf(),
+            message: format!("no complete checkpoint in {}", checkpoint::learner_dir(out).display()),
+        });
+    };
+    let state = checkpoint::read_state(&ck.state)?;
+    let refuse = |message: String| TrainError::Resume { path: out.to_path_buf(), message };
+    if state.stage != u8::from(stage) {
+        return Err(refuse(format!("{} is a stage-{} checkpoint, the experiment is stage {}", ck.state.display(), state.stage, u8::from(stage))));
+    }
+    if state.seed != f.manual_seed {
+        return Err(refuse(format!("{} has manual_seed {}, the experiment {}", ck.state.display(), state.seed, f.manual_seed)));
+    }
+    if state.iteration > f.train.total_iter {
+        return Err(refuse(format!(
+            "{} is at iteration {}, past this run's total_iter {} (give --iterations of at least {})",
+            ck.state.display(),
+            state.iteration,
+            f.train.total_iter,
+            state.iteration
+        )));
+    }
+    Ok((ck, state))
+}
+
+/// Loads a checkpoint's records once before the `Learner` does (it panics on a
+/// bad record), and refuses one whose tensors do not fit this configuration,
+/// naming the first tensor that differs.
+fn check_records<B, M>(ck: &Checkpoint, state: &TrainingState, model: &M, device: &B::Device) -> Result<()>
+where
+    B: AutodiffBackend,
+    M: StageModule<B>,
+{
+    let recorder = AtomicRecorder::new();
+    let bad = |path: &PathBuf, e: burn::record::RecorderError| TrainError::Checkpoint {
+        path: path.clone(),
+        message: format!("cannot be read as this configuration's record: {e}"),
+    };
+    let record: M::Record = Recorder::<B>::load(&recorder, ck.model.clone(), device).map_err(|e| bad(&ck.model, e))?;
+    let loaded = model.clone().load_record(record);
+    let ours = named_parameters::<B, M>(model, false);
+    let theirs = named_parameters::<B, M>(&loaded, false);
+    for (i, (name, data)) in ours.iter().enumerate() {
+        let Some((other, saved)) = theirs.get(i) else {
+            return Err(TrainError::Resume { path: ck.model.clone(), message: format!("the checkpoint lacks tensor {name}") });
+        };
+        if other != name || saved.shape != data.shape {
+            return Err(TrainError::Resume {
+                path: ck.model.clone(),
+                message: format!(
+                    "tensor {name} has shape {:?} in this configuration, the checkpoint has {other} with shape {:?}",
+                    data.shape.to_vec(),
+                    saved.shape.to_vec()
+                ),
+            });
+        }
+    }
+    let served: usize = Recorder::<B>::load(&recorder, ck.scheduler.clone(), device).map_err(|e| bad(&ck.scheduler, e))?;
+    if served as u64 != state.iteration {
+        return Err(TrainError::Checkpoint {
+            path: ck.scheduler.clone(),
+            message: format!("the schedule served {served} steps, the state says iteration {}", state.iteration),
+        });
+    }
+    Ok(())
+}
+
+fn run<B: AutodiffBackend, M: StageModule<B>>(exp: &Experiment, opts: &RunOptions, devices: &[B::Device]) -> Result<TrainSummary> {
     let started = Instant::now();
     let exp = effective(exp, opts)?;
     let f = &exp.file;
     let device = devices.first().cloned().ok_or_else(|| TrainError::Unsupported("no device given".into()))?;
+    let parts = devices.len();
     let out = opts.out.clone();
 
     if !opts.resume && run_dir::is_used(&out)? {
         return Err(TrainError::OutputNotEmpty(out));
     }
-    // Data first, so that a data error leaves no run folder behind.
+    // Data first (every pair opened, headers decoded, sizes checked), so that a
+    // data error names its file before the first step and leaves no run folder.
     let root = prepare_data_root(f, opts.data_root.as_deref())?;
     let schedule = exp.schedule();
-    let sampler = Arc::new(open_train(f, &schedule, &root, devices.len())?);
-    let val_set = ValSet::open(f, &root)?;
+    let sampler = Arc::new(open_train(f, &schedule, &root, parts)?);
+    let val_set = Arc::new(ValSet::open(f, &root)?);
 
-    // The run folder and where to start.
     let resume_from = if opts.resume {
-        run_dir::check_resume(&out, &exp)?;
-        let Some((_, dir)) = checkpoint::latest(&out)? else {
-            return Err(TrainError::Resume {
-                path: out.clone(),
-                message: format!("no complete checkpoint in {}", out.join(checkpoint::CHECKPOINT_DIR).display()),
-            });
-        };
-        let state = checkpoint::read_state(&dir)?;
-        if state.stage != u8::from(M::STAGE) || state.seed != f.manual_seed {
-            return Err(TrainError::Resume { path: dir, message: "the checkpoint belongs to another stage or seed".into() });
-        }
-        Some((dir, state))
+        Some(resume_point(&exp, &out, M::STAGE)?)
     } else {
         run_dir::create(&out, &exp)?;
         None
@@ -176,7 +240,6 @@ fn run<B: AutodiffBackend, M: StageModule<B> + Sync>(exp: &Experiment, opts: &Ru
     let total = f.train.total_iter;
     let progress = Progress::new(opts.progress, &format!("{} s{}", f.name, u8::from(M::STAGE)), start, total);
 
-    // Model, optimiser, schedule.
     // burn's initialisers draw from one process-wide generator: hold it while
     // seeding and drawing, so that concurrent runs in one process (tests) cannot
     // interleave their draws.
@@ -193,119 +256,100 @@ fn run<B: AutodiffBackend, M: StageModule<B> + Sync>(exp: &Experiment, opts: &Ru
         }
     }
     drop(init_guard);
-    let settings = StepSettings::from_experiment(f);
-    let mut model = M::build(hidiff, settings);
-    let mut optim = adamw_config(&f.train.optim_total).init::<B, M>();
-    let mut best = None;
-    if let Some((dir, state)) = &resume_from {
-        (model, optim) = checkpoint::load::<B, M, _>(dir, model, optim, &device)?;
-        best = state.best;
-        progress.line(&format!("resumed from {} (iteration {})", dir.display(), state.iteration));
+    let tokens = hidiff.net_g_tokens();
+    let settings = StepSettings { loss_scale: 1.0 / parts as f64, ..StepSettings::from_experiment(f) };
+    let signals = Arc::new(RunSignals::new(Interrupter::new()));
+    let hooks = Arc::new(StageHooks {
+        signals: Arc::clone(&signals),
+        grad_norms: GradNorms::new(start, f.logger.print_freq, total),
+        validation: ValidationSink::default(),
+    });
+    let model = M::build(hidiff, settings).with_hooks(Arc::clone(&hooks));
+    if let Some((ck, state)) = &resume_from {
+        check_records::<B, M>(ck, state, &model, &device)?;
+        progress.line(&format!("resuming from {} (iteration {})", ck.state.display(), state.iteration));
     }
-    let mut scheduler = CosineRestartCyclicLr::from_options(f.train.optim_total.lr, &f.train.scheduler).with_served(start);
-    let mut log = MetricsLog::open(&out, resume_from.as_ref().map(|(_, s)| s.iteration))?;
-    let tokens = model.hidiff().net_g_tokens();
+    let optim = adamw_config(&f.train.optim_total).init::<B, M>();
+    let scheduler = CosineRestartCyclicLr::from_options(f.train.optim_total.lr, &f.train.scheduler);
 
-    let mut summary = TrainSummary {
-        stage: M::STAGE,
-        start_iteration: start,
-        end_iteration: start,
-        train_log: vec![],
-        validations: vec![],
-        best,
-        seconds: 0.0,
-        out: out.clone(),
-    };
-    let validate_now = |model: &M, i: u64, summary: &mut TrainSummary, log: &mut MetricsLog| -> Result<ValResult> {
+    let log = MetricsLog::open(&out, resume_from.as_ref().map(|(_, s)| s.iteration))?;
+    let run_log = Arc::new(RunLog::new(log, progress, resume_from.as_ref().and_then(|(_, s)| s.best)));
+    if start == 0 && f.val.val_at_start {
         let valid = model.valid();
         let inner_device = valid.devices().into_iter().next().unwrap_or_default();
         let r = validate::<B::InnerBackend, _>(&valid, &val_set, &inner_device)?;
-        let rec = ValRecord { kind: "val".into(), iter: i, val_psnr: r.psnr, val_l1: r.l1, images: r.images };
-        log.append(&rec)?;
-        progress.val(&rec);
-        summary.validations.push(rec);
-        Ok(r)
+        run_log.validation(ValRecord { kind: "val".into(), iter: 0, val_psnr: r.psnr, val_l1: r.l1, images: r.images })?;
+    }
+
+    let plan = EpochPlan {
+        first_epoch: resume_from.as_ref().map_or(1, |(ck, _)| ck.epoch + 1),
+        start_iteration: start,
+        val_freq: f.val.val_freq.max(1),
+        total,
     };
-    if start == 0 && f.val.val_at_start {
-        validate_now(&model, 0, &mut summary, &mut log)?;
-    }
-
-    let mut prefetch = Prefetcher::start(Arc::clone(&sampler), start + 1, total.max(start + 1), 2);
-    let (mut window_images, mut window_time, mut train_time, mut done) = (0usize, 0.0f64, 0.0f64, 0u64);
-    for i in start + 1..=total {
-        let t0 = Instant::now();
-        let batch = prefetch.next(i)?;
-        let [b, _, p, _] = batch.shape;
-        let lr = scheduler.step();
-        let (lq, gt) = batch.into_tensors::<B>(&device);
-        let noise = (M::STAGE == Stage::Two).then(|| noise_tensor::<B>(noise_seed(f.manual_seed, i), [b, tokens.0, tokens.1], &device));
-        let output = step_data_parallel::<B, M>(&model, TrainBatch { lq, gt, noise }, devices);
-        let log_now = i % f.logger.print_freq == 0 || i == total;
-        let grad_norm = if log_now { global_grad_norm::<B, M>(&model, &output.grads) } else { None };
-        model = TrainStep::optimize::<B, _>(model, &mut optim, lr, output.grads);
-        if log_now {
-            let item = output.item;
-            let loss = scalar(item.loss);
-            if !loss.is_finite() {
-                return Err(TrainError::NonFinite { iteration: i, loss });
-            }
-            let l_pix = scalar(item.l_pix);
-            let l_pix_diff = item.l_pix_diff.map(scalar);
-            let grad_norm = grad_norm.map(scalar).unwrap_or(0.0);
-            let dt = t0.elapsed().as_secs_f64();
-            window_images += b;
-            window_time += dt;
-            train_time += dt;
-            done += 1;
-            let rec = TrainRecord {
-                kind: "train".into(),
-                iter: i,
-                loss,
-                l_pix,
-                l_pix_diff,
-                lr,
-                grad_norm,
-                patch: p,
-                batch: b,
-                images_per_s: window_images as f64 / window_time.max(1e-9),
-            };
-            log.append(&rec)?;
-            progress.train(&rec, (total - i) as f64 * train_time / done as f64);
-            summary.train_log.push(rec);
-            (window_images, window_time) = (0, 0.0);
+    if plan.epochs() > 0 {
+        let batcher = TrainBatcher { stage: M::STAGE, seed: f.manual_seed, tokens };
+        let train_loader = EpochLoader::<B>::build(sampler, plan, parts, batcher, Arc::clone(&signals), &device);
+        let inner_device = model.valid().devices().into_iter().next().unwrap_or_default();
+        let valid_loader = val_loader::<B::InnerBackend>(val_set, Arc::clone(&signals), &inner_device);
+        let saved = checkpoint::list(&out)?.into_iter().map(|c| c.epoch).collect();
+        let strategy = EpochEnd::<B, M>::new(
+            out.clone(),
+            Arc::clone(&run_log),
+            Arc::clone(&hooks),
+            plan,
+            exp.model.clone(),
+            f.manual_seed,
+            f.logger.save_checkpoint_freq,
+            f.logger.keep_checkpoints,
+            saved,
+        );
+        let execution = if parts > 1 {
+            ExecutionStrategy::multi(devices.to_vec(), MultiDeviceOptim::OptimMainDevice)
         } else {
-            let dt = t0.elapsed().as_secs_f64();
-            window_images += b;
-            window_time += dt;
-            train_time += dt;
-            done += 1;
+            ExecutionStrategy::single(device.clone())
+        };
+        let mut training = SupervisedTraining::new(checkpoint::learner_dir(&out), train_loader, valid_loader)
+            .with_file_checkpointer(AtomicRecorder::new())
+            .with_checkpointing_strategy(strategy)
+            .with_metric_logger(FileMetricLogger::new(out.join(run_dir::BURN_LOGS)))
+            .renderer(Silent)
+            .with_application_logger(None)
+            .with_interrupter(signals.interrupter())
+            .with_training_strategy(execution.into())
+            .metric_train(TrainLog::<B>::new(Arc::clone(&run_log), Arc::clone(&hooks), plan, parts))
+            .metric_train_numeric(LossMetric::<B>::new())
+            .metric_train_numeric(LearningRateMetric::new())
+            .metric_train_numeric(IterationSpeedMetric::new())
+            .metric_valid_numeric(ValPsnr::default())
+            .num_epochs(plan.last_epoch());
+        if let Some((ck, _)) = &resume_from {
+            training = training.checkpoint(ck.epoch);
         }
-        progress.tick(i);
-        summary.end_iteration = i;
-
-        if i % f.val.val_freq == 0 || i == total {
-            let r = validate_now(&model, i, &mut summary, &mut log)?;
-            if best.is_none_or(|b: Best| r.psnr > b.psnr) {
-                best = Some(Best { psnr: r.psnr, iteration: i });
-                model.hidiff().save_safetensors(&exp.model, &out.join(BEST_WEIGHTS))?;
-            }
-            summary.best = best;
-        }
-        if i % f.logger.save_checkpoint_freq == 0 || i == total {
-            let state = TrainingState {
-                format: FORMAT,
-                stage: u8::from(M::STAGE),
-                iteration: i,
-                scheduler: LrScheduler::to_record::<B>(&scheduler),
-                seed: f.manual_seed,
-                best,
-            };
-            let dir = checkpoint::save::<B, M, _>(&out, &state, &model, &optim, f.logger.keep_checkpoints)?;
-            model.hidiff().save_safetensors(&exp.model, &out.join(LATEST_WEIGHTS))?;
-            progress.line(&format!("checkpoint {}", dir.display()));
-        }
+        let _result = training.launch(Learner::new(model, optim, scheduler));
     }
-    progress.finish();
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+    run_log.progress.finish();
+    if let Some(e) = signals.take() {
+        return Err(e);
+    }
+    if signals.interrupter().should_stop() {
+        return Err(TrainError::Checkpoint {
+            path: checkpoint::learner_dir(&out),
+            message: signals.interrupter().get_message().unwrap_or_else(|| "training was interrupted".into()),
+        });
+    }
+    let train_log = std::mem::take(&mut *run_log.train.lock().unwrap_or_else(|e| e.into_inner()));
+    let validations = std::mem::take(&mut *run_log.val.lock().unwrap_or_else(|e| e.into_inner()));
+    let best = *run_log.best.lock().unwrap_or_else(|e| e.into_inner());
+    let end_iteration = checkpoint::latest(&out)?.map_or(start, |c| c.iteration.max(start));
+    Ok(TrainSummary {
+        stage: M::STAGE,
+        start_iteration: start,
+        end_iteration,
+        train_log,
+        validations,
+        best,
+        seconds: started.elapsed().as_secs_f64(),
+        out,
+    })
 }

@@ -40,7 +40,23 @@ pub fn quantize_chw(chw: &[f32], height: usize, width: usize) -> Vec<u8> {
     out
 }
 
-/// Runs `model` over every pair of `set` and averages the metrics.
+/// `(BasicSR PSNR of the 8-bit output, mean |out − gt| of the float output)` of
+/// one restored image `[1, 3, H, W]` against its pair.
+///
+/// # Errors
+/// An output whose size differs from the pair's.
+pub fn measure<B: Backend>(output: Tensor<B, 4>, pair: &EvalPair) -> Result<(f64, f64)> {
+    let [_, _, height, width] = output.dims();
+    let values: Vec<f32> = output.into_data().convert::<f32>().into_vec().expect("float output");
+    let gt = hidiff_data::image_io::to_chw_f32(&pair.gt);
+    let l1 = values.iter().zip(&gt).map(|(a, b)| f64::from((a - b).abs())).sum::<f64>() / values.len().max(1) as f64;
+    let restored = RgbImageU8::from_raw(width, height, quantize_chw(&values, height, width))?;
+    let target = RgbImageU8::from_raw(pair.gt.width() as usize, pair.gt.height() as usize, pair.gt.as_raw().clone())?;
+    Ok((calculate_psnr(&restored, &target, 0, false)?, l1))
+}
+
+/// Runs `model` over every pair of `set` and averages the metrics (the
+/// validation before the first iteration; the `Learner` runs the others).
 ///
 /// # Errors
 /// An unreadable validation image (naming it) or a metric error.
@@ -54,13 +70,11 @@ where
         let item = pair.to_item();
         let shape = [1, 3, item.height, item.width];
         let lq = Tensor::<B, 4>::from_data(TensorData::new(item.lq, shape), device);
-        let gt = Tensor::<B, 4>::from_data(TensorData::new(item.gt.clone(), shape), device);
-        let out = model.step(ValBatch { lq, gt }).output;
-        let values: Vec<f32> = out.into_data().convert::<f32>().into_vec().expect("float output");
-        l1 += values.iter().zip(&item.gt).map(|(a, b)| f64::from((a - b).abs())).sum::<f64>() / values.len() as f64;
-        let restored = RgbImageU8::from_raw(item.width, item.height, quantize_chw(&values, item.height, item.width))?;
-        let target = RgbImageU8::from_raw(pair.gt.width() as usize, pair.gt.height() as usize, pair.gt.as_raw().clone())?;
-        psnr += calculate_psnr(&restored, &target, 0, false)?;
+        let gt = Tensor::<B, 4>::from_data(TensorData::new(item.gt, shape), device);
+        let out = model.step(ValBatch { lq, gt, reference: None }).output;
+        let (p, l) = measure(out, &pair)?;
+        psnr += p;
+        l1 += l;
     }
     let n = set.len().max(1) as f64;
     Ok(ValResult { psnr: psnr / n, l1: l1 / n, images: set.len() })

@@ -23,10 +23,10 @@ fn unreadable_image_mid_set_names_the_file_and_keeps_the_checkpoint() {
     let exp = common::tiny_experiment(tmp.path(), 1, "");
     let out = tmp.path().join("run");
     train::<B>(&exp, &opts(&out, &data, 2, false), &[Default::default()]).expect("two good iterations");
-    let (iter, dir) = checkpoint::latest(&out).expect("list").expect("a checkpoint");
-    assert_eq!(iter, 2);
-    let before = checkpoint::read_state(&dir).expect("state");
-    let model_bytes = std::fs::read(dir.join("model.mpk")).expect("model record");
+    let ck = checkpoint::latest(&out).expect("list").expect("a checkpoint");
+    assert_eq!(ck.iteration, 2);
+    let before = checkpoint::read_state(&ck.state).expect("state");
+    let model_bytes = std::fs::read(&ck.model).expect("model record");
 
     // Corrupt the middle blurry image: the header still reads (so discovery
     // passes), the pixel data do not decode.
@@ -42,11 +42,11 @@ fn unreadable_image_mid_set_names_the_file_and_keeps_the_checkpoint() {
     assert!(message.contains("iteration"), "{message}");
 
     // The newest complete checkpoint is intact and loads.
-    let (_, newest) = checkpoint::latest(&out).expect("list").expect("a checkpoint");
-    let state = checkpoint::read_state(&newest).expect("state");
+    let newest = checkpoint::latest(&out).expect("list").expect("a checkpoint");
+    let state = checkpoint::read_state(&newest.state).expect("state");
     assert!(state.iteration >= before.iteration);
     if state.iteration == before.iteration {
-        assert_eq!(std::fs::read(newest.join("model.mpk")).expect("model"), model_bytes);
+        assert_eq!(std::fs::read(&newest.model).expect("model"), model_bytes);
     }
     let err_again = train::<B>(&exp, &opts(&out, &data, 40, true), &[Default::default()]).expect_err("same bad image");
     assert!(err_again.to_string().contains("00002.png"), "resuming from the kept checkpoint works: {err_again}");

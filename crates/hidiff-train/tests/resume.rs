@@ -69,7 +69,7 @@ fn interrupted_and_resumed_run_equals_uninterrupted_run() {
     assert_eq!(wa.networks, wb.networks, "final weights differ");
     assert_ne!(halfway.networks, wa.networks, "iterations 3 and 4 changed nothing");
     // Checkpoints: the newest two are kept, each complete.
-    let kept: Vec<u64> = checkpoint::list(&split).expect("list").into_iter().map(|(i, _)| i).collect();
+    let kept: Vec<u64> = checkpoint::list(&split).expect("list").into_iter().map(|c| c.iteration).collect();
     assert_eq!(kept, vec![2, 4]);
     assert!(split.join("model_best.safetensors").is_file());
 }
@@ -89,8 +89,45 @@ fn resume_refuses_a_changed_experiment_and_a_folder_without_checkpoint() {
     changed.file.train.optim_total.lr = 5e-4;
     let err = run(&changed, &out, &data, 4, true).expect_err("changed lr");
     assert!(err.to_string().contains("[train]"), "{err}");
+    assert!(err.to_string().contains("train.optim_total.lr: 0.001 (saved) vs 0.0005"), "names the field: {err}");
     // Length and logging may change.
     let mut longer = exp.clone();
     longer.file.logger.print_freq = 2;
     run(&longer, &out, &data, 3, true).expect("resume with other logging");
+}
+
+#[test]
+fn resume_refuses_other_tensors_and_an_impossible_iteration_before_the_first_step() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    common::tiny_dataset(&data, 4, 1);
+    // The experiment names a model file whose content changes between the runs:
+    // the experiment files are equal, the tensors are not.
+    let config = tmp.path().join("model.toml");
+    let original = std::fs::read_to_string(common::small_config()).expect("golden config");
+    std::fs::write(&config, &original).expect("copy config");
+    let text = common::tiny_experiment_text(1, "").replace(&common::small_config().display().to_string(), &config.display().to_string());
+    let path = tmp.path().join("exp.toml");
+    std::fs::write(&path, text).expect("write experiment");
+    let exp = hidiff_train::Experiment::load(&path).expect("experiment");
+    let out = tmp.path().join("run");
+    run(&exp, &out, &data, 2, false).expect("first part");
+    let log_before = std::fs::read(out.join("metrics.jsonl")).expect("log");
+
+    std::fs::write(&config, original.replace("ffn_expansion_factor = 2.66", "ffn_expansion_factor = 3.0")).expect("edit");
+    let wider = hidiff_train::Experiment::load(&path).expect("experiment");
+    let err = run(&wider, &out, &data, 4, true).expect_err("other tensor shapes");
+    let message = err.to_string();
+    assert!(matches!(err, TrainError::Resume { .. }), "{message}");
+    assert!(message.contains("tensor ") && message.contains("shape ["), "names the tensor and the shapes: {message}");
+    assert_eq!(std::fs::read(out.join("metrics.jsonl")).expect("log"), log_before, "refused before the first step");
+
+    // A state at iteration u64::MAX is refused with the numbers, without wrapping around.
+    let ck = checkpoint::latest(&out).expect("list").expect("a checkpoint");
+    let state = std::fs::read_to_string(&ck.state).expect("state");
+    std::fs::write(&ck.state, state.replace("\"iteration\": 2", &format!("\"iteration\": {}", u64::MAX))).expect("edit");
+    let err = run(&exp, &out, &data, 4, true).expect_err("impossible iteration");
+    let message = err.to_string();
+    assert!(message.contains(&u64::MAX.to_string()) && message.contains("total_iter 4"), "{message}");
+    assert_eq!(std::fs::read(out.join("metrics.jsonl")).expect("log"), log_before);
 }

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use hidiff_train::multi_device::devices_like;
-use hidiff_train::{Experiment, ProgressMode, RunOptions, TrainSummary};
+use hidiff_train::{devices_like, Experiment, ProgressMode, RunOptions, TrainSummary};
 
 use crate::device::{dispatch, DeviceArg, WithBackend};
 
