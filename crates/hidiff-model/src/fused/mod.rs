@@ -8,9 +8,9 @@
 //! ([`composed`]), so any backend can implement it with an empty `impl`. Two
 //! backends override them:
 //!
-//! * [`Flex`](burn::backend::Flex) runs fused CPU kernels ([`channel_norm`](self::channel_norm()),
-//!   [`gelu_gate`](self::gelu_gate())): one pass over memory per step,
-//!   vectorisable inner loops, rayon over batch × blocks;
+//! * [`Flex`](burn::backend::Flex) runs fused CPU kernels (modules [`channel_norm`](mod@channel_norm),
+//!   [`gelu_gate`](mod@gelu_gate), [`depthwise`]): one pass over memory per step,
+//!   vectorisable inner loops, rayon over batch × blocks or planes;
 //! * `Autodiff<B: FusedOps>` records one graph node per fused operation whose
 //!   backward step calls `B`'s fused gradient kernel (burn-autodiff's
 //!   `Backward`/`Ops` API).
