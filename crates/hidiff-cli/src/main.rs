@@ -43,6 +43,10 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     cubecl_config::set_args(cli.cubecl.clone());
+    // HIDIFF_FUSED=0 runs the composed tensor operations instead of the fused CPU kernels.
+    if std::env::var("HIDIFF_FUSED").is_ok_and(|v| v == "0") {
+        hidiff_model::fused::set_enabled(false);
+    }
     let result = match &cli.command {
         Command::Parity(a) => cmd::parity::run(a),
         Command::Info(a) => cmd::info::run(a),

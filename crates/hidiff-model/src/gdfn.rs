@@ -7,10 +7,11 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use burn::nn::Linear;
 
-use crate::mdta::{conv1x1, conv3x3, conv_part, modulate, modulation_pair};
-use crate::ops::gelu;
+use crate::mdta::{conv1x1, conv3x3, conv_part, modulate, modulation_pair, pointwise_conv};
+use crate::fused::gelu_gate;
 
-/// `project_in` → depthwise 3×3 → `GELU(x1) * x2` → `project_out`.
+/// `project_in` → depthwise 3×3 → `GELU(x1) * x2` (fused where the backend has it:
+/// [`crate::fused::gelu_gate`]) → `project_out`.
 #[derive(Module, Debug)]
 pub struct FeedForward<B: Backend> {
     /// 1×1 conv C → 2·hidden.
@@ -45,6 +46,6 @@ impl<B: Backend> FeedForward<B> {
         // x1, x2 = chunk(dwconv(project_in(x)), 2), computed part by part (see `conv_part`).
         let part = |i: usize| conv_part(&self.dwconv, conv_part(&self.project_in, x.clone(), i, 2), i, 2); // [b, h, H, W]
         let (x1, x2) = (part(0), part(1));
-        self.project_out.forward(gelu(x1) * x2)
+        pointwise_conv(&self.project_out, gelu_gate(x1, x2))
     }
 }

@@ -7,7 +7,8 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::config::LayerNormKind;
 
-const EPS: f64 = 1e-5;
+/// The eps of every LayerNorm of HI-Diff.
+pub(crate) const EPS: f64 = 1e-5;
 
 /// The affine normalisation over one axis; `weight` and `bias` keep PyTorch's names.
 /// `BiasFree` has no bias and does not subtract the mean.
@@ -35,16 +36,30 @@ impl<B: Backend> NormBody<B> {
     /// # Shapes
     /// `x: [.., C, ..]` with `C` at `axis` → same shape.
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>, axis: usize) -> Tensor<B, D> {
-        let c = x.dims()[axis];
-        let mut shape = [1usize; D];
-        shape[axis] = c;
-        let (var, mean) = x.clone().var_mean_bias(axis);
-        let denom = var.add_scalar(EPS).sqrt();
-        let w = self.weight.val().reshape(shape);
-        match &self.bias {
-            Some(b) => (x - mean) / denom * w + b.val().reshape(shape),
-            None => x / denom * w,
-        }
+        normalize_axis(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()), axis)
+    }
+}
+
+/// The composed LayerNorm over axis `axis` of `x`: `(x - mean) / sqrt(var + eps) * w + b`
+/// with `bias`, `x / sqrt(var + eps) * w` without (`BiasFree`); biased variance.
+///
+/// # Shapes
+/// `x: [.., C, ..]` with `C` at `axis`, `weight, bias: [C]` → same shape as `x`.
+pub(crate) fn normalize_axis<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    weight: Tensor<B, 1>,
+    bias: Option<Tensor<B, 1>>,
+    axis: usize,
+) -> Tensor<B, D> {
+    let c = x.dims()[axis];
+    let mut shape = [1usize; D];
+    shape[axis] = c;
+    let (var, mean) = x.clone().var_mean_bias(axis);
+    let denom = var.add_scalar(EPS).sqrt();
+    let w = weight.reshape(shape);
+    match bias {
+        Some(b) => (x - mean) / denom * w + b.reshape(shape),
+        None => x / denom * w,
     }
 }
 
@@ -64,8 +79,10 @@ impl<B: Backend> ChannelNorm<B> {
 
     /// # Shapes
     /// `[B, C, H, W] -> [B, C, H, W]`, normalised over C at every pixel.
+    /// Runs the fused kernel where the backend has one ([`crate::fused::channel_norm`]).
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.body.forward(x, 1)
+        let body = &self.body;
+        crate::fused::channel_norm(x, body.weight.val(), body.bias.as_ref().map(|b| b.val()))
     }
 
     /// # Shapes

@@ -22,6 +22,7 @@ pub mod denoiser;
 pub mod diffusion;
 pub mod error;
 pub mod flops;
+pub mod fused;
 pub mod gdfn;
 pub mod him;
 pub mod hidiff;

@@ -8,7 +8,6 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{activation::softmax, backend::Backend, Tensor};
 
-use crate::ops::l2_normalize;
 
 /// The latent level's `ln1`/`ln2` pair: `Linear(C' -> C)` twice, with bias, or none.
 pub(crate) fn modulation_pair<B: Backend>(
@@ -65,15 +64,47 @@ pub(crate) fn conv3x3<B: Backend>(cin: usize, cout: usize, groups: usize, bias: 
 /// Splitting the convolution instead of `chunk`-ing its output keeps every
 /// tensor contiguous: burn Flex runs element-wise ops on chunk views through a
 /// strided path about 5x slower (measured on GDFN at 48×128×128). The result is
-/// the same per output channel.
+/// the same per output channel. 1×1 convolutions run as matrix products
+/// ([`pointwise`]) and depthwise 3×3 ones through [`crate::fused::depthwise_conv3x3`].
 pub(crate) fn conv_part<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>, part: usize, parts: usize) -> Tensor<B, 4> {
     let w = conv.weight.val();
     let n = w.dims()[0] / parts;
     let w = w.narrow(0, part * n, n);
     let b = conv.bias.as_ref().map(|b| b.val().narrow(0, part * n, n));
     let groups = if conv.groups == 1 { 1 } else { conv.groups / parts };
+    let unit = conv.stride == [1, 1] && conv.dilation == [1, 1];
+    if unit && conv.kernel_size == [1, 1] && groups == 1 {
+        return pointwise(x, w, b);
+    }
+    if unit && conv.kernel_size == [3, 3] && groups == n && w.dims()[1] == 1 {
+        return crate::fused::depthwise_conv3x3(x, w, b);
+    }
     let pad = conv.kernel_size[0] / 2;
     burn::tensor::module::conv2d(x, w, b, ConvOptions::new([1, 1], [pad, pad], [1, 1], groups))
+}
+
+/// A 1×1 convolution (stride 1, no padding) as a batched matrix product
+/// `W [Co, Ci] · x [Ci, HW]`: the same numbers as `conv2d`, and its gradients are
+/// matrix products too (burn's generic conv2d backward runs the weight gradient
+/// as a convolution with an H×W kernel, the largest cost of a training step on Flex).
+///
+/// # Shapes
+/// `x: [B, Ci, H, W]`, `weight: [Co, Ci, 1, 1]`, `bias: [Co]` → `[B, Co, H, W]`.
+pub(crate) fn pointwise<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    let [b, ci, h, w] = x.dims();
+    let co = weight.dims()[0];
+    let y = weight.reshape([1, co, ci]).matmul(x.reshape([b, ci, h * w])); // [b, co, hw]
+    let y = match bias {
+        Some(bias) => y + bias.reshape([1, co, 1]),
+        None => y,
+    };
+    y.reshape([b, co, h, w])
+}
+
+/// `conv.forward(x)` for a 1×1 convolution, through [`pointwise`].
+pub(crate) fn pointwise_conv<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    debug_assert_eq!(conv.kernel_size, [1, 1]);
+    pointwise(x, conv.weight.val(), conv.bias.as_ref().map(|b| b.val()))
 }
 
 /// MDTA: attention across channels, per head, with L2-normalised q and k.
@@ -122,12 +153,52 @@ impl<B: Backend> Attention<B> {
             t.reshape([b, heads, c / heads, h * w])
         };
         let (q, k, v) = (part(0), part(1), part(2)); // [b, heads, c/h, hw]
-        let q = l2_normalize(q, 3, 1e-12);
-        let k = l2_normalize(k, 3, 1e-12);
+        // normalize(q) normalize(k)ᵀ = diag(1/|q|) q kᵀ diag(1/|k|): the L2 norms
+        // (F.normalize, eps 1e-12) scale the small c/h × c/h logits instead of q and k.
+        let inv_norm = |t: &Tensor<B, 4>| t.clone().square().sum_dim(3).sqrt().clamp_min(1e-12).recip(); // [b, heads, c/h, 1]
+        let (q_scale, k_scale) = (inv_norm(&q), inv_norm(&k).swap_dims(2, 3));
         let temperature = self.temperature.val().unsqueeze::<4>(); // [1, heads, 1, 1]
-        let attn = q.matmul(k.swap_dims(2, 3)) * temperature; // [b, heads, c/h, c/h]
+        let attn = q.matmul(k.swap_dims(2, 3)) * (q_scale * temperature) * k_scale; // [b, heads, c/h, c/h]
         let attn = softmax(attn, 3);
         let out = attn.matmul(v).reshape([b, c, h, w]);
-        self.project_out.forward(out)
+        pointwise_conv(&self.project_out, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, Flex};
+    use burn::tensor::Distribution;
+
+    type B = Autodiff<Flex>;
+
+    /// The 1×1 convolution as a matrix product equals burn's conv2d, with gradients.
+    #[test]
+    fn pointwise_matches_conv2d() {
+        let dev = Default::default();
+        let x = Tensor::<B, 4>::random([2, 5, 7, 3], Distribution::Uniform(-1.0, 1.0), &dev).require_grad();
+        let w = Tensor::<B, 4>::random([4, 5, 1, 1], Distribution::Uniform(-1.0, 1.0), &dev).require_grad();
+        let b = Tensor::<B, 1>::random([4], Distribution::Uniform(-1.0, 1.0), &dev).require_grad();
+        let r = Tensor::<B, 4>::random([2, 4, 7, 3], Distribution::Uniform(-1.0, 1.0), &dev);
+        let run = |conv: &dyn Fn() -> Tensor<B, 4>| {
+            let y = conv();
+            let g = (y.clone() * r.clone()).sum().backward();
+            let v = |d: burn::tensor::TensorData| d.to_vec::<f32>().expect("f32 data");
+            vec![
+                v(y.into_data()),
+                v(x.grad(&g).expect("dx").into_data()),
+                v(w.grad(&g).expect("dw").into_data()),
+                v(b.grad(&g).expect("db").into_data()),
+            ]
+        };
+        let got = run(&|| pointwise(x.clone(), w.clone(), Some(b.clone())));
+        let want = run(&|| {
+            burn::tensor::module::conv2d(x.clone(), w.clone(), Some(b.clone()), ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
+        });
+        for (g, w) in got.iter().zip(&want) {
+            let worst = g.iter().zip(w).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(worst < 1e-5, "pointwise vs conv2d: max difference {worst}");
+        }
     }
 }

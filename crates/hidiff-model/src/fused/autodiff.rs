@@ -1,0 +1,135 @@
+//! [`FusedOps`] for `Autodiff<B>`: each fused operation is one node of the
+//! autodiff graph whose backward step runs `B`'s fused gradient kernel
+//! (burn-autodiff's `Backward` / `Ops` API, as in burn's custom-kernel examples).
+
+use std::marker::PhantomData;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::Autodiff;
+use burn::tensor::ops::FloatTensor;
+
+use super::FusedOps;
+
+/// The fused operations of an input, a per-channel weight and an optional bias.
+#[derive(Debug, Clone, Copy)]
+enum Affine {
+    ChannelNorm,
+    DepthwiseConv3x3,
+}
+
+/// Backward step of an [`Affine`] operation; `N` is 3 with a bias, 2 without.
+#[derive(Debug)]
+struct AffineBackward<B, const N: usize>(Affine, PhantomData<B>);
+
+impl<B: FusedOps, const N: usize> Backward<B, N> for AffineBackward<B, N> {
+    /// The input and the weight.
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, weight) = ops.state;
+        let (dx, dw, db) = match self.0 {
+            Affine::ChannelNorm => B::channel_norm_backward(x, weight, N == 3, grad),
+            Affine::DepthwiseConv3x3 => B::depthwise_conv3x3_backward(x, weight, N == 3, grad),
+        };
+        let mut parents = ops.parents.into_iter();
+        if let Some(node) = parents.next().flatten() {
+            grads.register::<B>(node.id, dx);
+        }
+        if let Some(node) = parents.next().flatten() {
+            grads.register::<B>(node.id, dw);
+        }
+        if let (Some(node), Some(db)) = (parents.next().flatten(), db) {
+            grads.register::<B>(node.id, db);
+        }
+    }
+}
+
+/// Backward step of the GELU gate.
+#[derive(Debug)]
+struct GeluGateBackward<B>(PhantomData<B>);
+
+impl<B: FusedOps> Backward<B, 2> for GeluGateBackward<B> {
+    /// The two halves `x1`, `x2`.
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (x1, x2) = ops.state;
+        let (d1, d2) = B::gelu_gate_backward(x1, x2, grad);
+        let [p1, p2] = ops.parents;
+        if let Some(node) = p1 {
+            grads.register::<B>(node.id, d1);
+        }
+        if let Some(node) = p2 {
+            grads.register::<B>(node.id, d2);
+        }
+    }
+}
+
+/// Records `op` (forward `fwd` on the inner backend) as one graph node.
+fn affine<B: FusedOps, C: CheckpointStrategy>(
+    op: Affine,
+    x: FloatTensor<Autodiff<B, C>>,
+    weight: FloatTensor<Autodiff<B, C>>,
+    bias: Option<FloatTensor<Autodiff<B, C>>>,
+    fwd: fn(FloatTensor<B>, FloatTensor<B>, Option<FloatTensor<B>>) -> FloatTensor<B>,
+) -> FloatTensor<Autodiff<B, C>> {
+    match bias {
+        Some(bias) => {
+            let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
+            match AffineBackward::<B, 3>(op, PhantomData).prepare::<C>(nodes).compute_bound().stateful() {
+                OpsKind::Tracked(prep) => {
+                    let out = fwd(x.primitive.clone(), weight.primitive.clone(), Some(bias.primitive));
+                    prep.finish((x.primitive, weight.primitive), out)
+                }
+                OpsKind::UnTracked(prep) => prep.finish(fwd(x.primitive, weight.primitive, Some(bias.primitive))),
+            }
+        }
+        None => {
+            let nodes = [x.node.clone(), weight.node.clone()];
+            match AffineBackward::<B, 2>(op, PhantomData).prepare::<C>(nodes).compute_bound().stateful() {
+                OpsKind::Tracked(prep) => {
+                    let out = fwd(x.primitive.clone(), weight.primitive.clone(), None);
+                    prep.finish((x.primitive, weight.primitive), out)
+                }
+                OpsKind::UnTracked(prep) => prep.finish(fwd(x.primitive, weight.primitive, None)),
+            }
+        }
+    }
+}
+
+impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
+    fn channel_norm(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        affine::<B, C>(Affine::ChannelNorm, x, weight, bias, B::channel_norm)
+    }
+
+    fn depthwise_conv3x3(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        affine::<B, C>(Affine::DepthwiseConv3x3, x, weight, bias, B::depthwise_conv3x3)
+    }
+    fn gelu_gate(x1: FloatTensor<Self>, x2: FloatTensor<Self>) -> FloatTensor<Self> {
+        let nodes = [x1.node.clone(), x2.node.clone()];
+        match GeluGateBackward::<B>(PhantomData).prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let out = B::gelu_gate(x1.primitive.clone(), x2.primitive.clone());
+                prep.finish((x1.primitive, x2.primitive), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::gelu_gate(x1.primitive, x2.primitive)),
+        }
+    }
+
+    // The backward methods of an autodiff backend are never called by the model
+    // (gradients of gradients are not needed); the defaults would work through
+    // the composed operations.
+}

@@ -1,0 +1,80 @@
+//! The fused operations written with burn's tensor operations: the forward passes
+//! the model always had (used for every backend without fused kernels, and as the
+//! reference in tests) and their gradients in closed form (used by
+//! [`super::FusedOps`]'s default backward methods).
+
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{backend::Backend, Tensor};
+
+use crate::layer_norm::{normalize_axis, EPS};
+use crate::ops::gelu;
+
+/// Channel LayerNorm of an NCHW tensor, `WithBias` when `bias` is given.
+///
+/// # Shapes
+/// `x: [B, C, H, W]`, `weight, bias: [C]` → `[B, C, H, W]`.
+pub fn channel_norm<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 1>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    normalize_axis(x, weight, bias, 1)
+}
+
+/// Gradients of [`channel_norm`] for the output gradient `grad`:
+/// `(dx [B, C, H, W], dweight [C], dbias [C] when with_bias)`.
+pub fn channel_norm_backward<B: Backend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 1>,
+    with_bias: bool,
+    grad: Tensor<B, 4>,
+) -> (Tensor<B, 4>, Tensor<B, 1>, Option<Tensor<B, 1>>) {
+    let c = x.dims()[1];
+    let (var, mean) = x.clone().var_mean_bias(1);
+    let rstd = var.add_scalar(EPS).sqrt().recip(); // [b, 1, h, w]
+    let g = grad.clone() * weight.reshape([1, c, 1, 1]);
+    let per_channel = |t: Tensor<B, 4>| t.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]);
+    if with_bias {
+        let xhat = (x - mean) * rstd.clone();
+        let s1 = g.clone().mean_dim(1);
+        let s2 = (g.clone() * xhat.clone()).mean_dim(1);
+        let dx = (g - s1 - xhat.clone() * s2) * rstd;
+        let dw = per_channel(grad.clone() * xhat);
+        (dx, dw, Some(per_channel(grad)))
+    } else {
+        let xr = x.clone() * rstd.clone();
+        let xhat = (x - mean) * rstd.clone();
+        let s2 = (g.clone() * xr.clone()).mean_dim(1);
+        let dx = (g - xhat * s2) * rstd;
+        (dx, per_channel(grad * xr), None)
+    }
+}
+
+/// GDFN's gate `gelu(x1) * x2` with the exact GELU.
+pub fn gelu_gate<B: Backend, const D: usize>(x1: Tensor<B, D>, x2: Tensor<B, D>) -> Tensor<B, D> {
+    gelu(x1) * x2
+}
+
+/// Gradients of [`gelu_gate`]: `(dx1, dx2)`.
+pub fn gelu_gate_backward<B: Backend, const D: usize>(
+    x1: Tensor<B, D>,
+    x2: Tensor<B, D>,
+    grad: Tensor<B, D>,
+) -> (Tensor<B, D>, Tensor<B, D>) {
+    let cdf = x1.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
+    let pdf = x1.clone().square().mul_scalar(-0.5).exp().mul_scalar(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+    let dx1 = grad.clone() * x2 * (cdf.clone() + x1.clone() * pdf);
+    let dx2 = grad * x1 * cdf;
+    (dx1, dx2)
+}
+
+/// The convolution options of a depthwise 3×3 convolution over `channels`:
+/// stride 1, zero padding 1, dilation 1, one group per channel.
+pub fn depthwise_options(channels: usize) -> ConvOptions<2> {
+    ConvOptions::new([1, 1], [1, 1], [1, 1], channels)
+}
+
+/// Depthwise 3×3 convolution with burn's `conv2d`.
+///
+/// # Shapes
+/// `x: [B, C, H, W]`, `weight: [C, 1, 3, 3]`, `bias: [C]` → `[B, C, H, W]`.
+pub fn depthwise_conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    let c = x.dims()[1];
+    burn::tensor::module::conv2d(x, weight, bias, depthwise_options(c))
+}

@@ -1,0 +1,134 @@
+//! [`FusedOps`] for burn's Flex CPU backend: the fused `f32` kernels of
+//! [`super::channel_norm`] and [`super::gelu_gate`] on the tensors' storage.
+
+use burn::backend::flex::FlexTensor;
+use burn::backend::Flex;
+use burn::tensor::ops::ModuleOps;
+use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
+
+use super::{channel_norm, composed, depthwise, float, gelu_gate, FusedOps};
+
+/// `t` as a contiguous `f32` tensor whose [`FlexTensor::as_slice`] is the data,
+/// or `None` for other float types.
+fn contiguous_f32(t: FlexTensor) -> Option<FlexTensor> {
+    if t.dtype() != DType::F32 {
+        return None;
+    }
+    Some(if t.as_slice::<f32>().is_some() { t } else { t.to_contiguous() })
+}
+
+fn data(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>().expect("fused: contiguous_f32 gives a contiguous f32 tensor")
+}
+
+fn tensor(values: Vec<f32>, shape: Shape) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// `[B, C, H, W]` as the kernel's `[B, C, HW]`.
+fn dims(shape: &Shape) -> channel_norm::Dims {
+    assert_eq!(shape.num_dims(), 4, "channel_norm: expected [B, C, H, W], got {shape:?}");
+    channel_norm::Dims { batch: shape[0], channels: shape[1], pixels: shape[2] * shape[3] }
+}
+
+impl FusedOps for Flex {
+    fn channel_norm(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
+        let shape = x.shape();
+        let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
+        match all {
+            (Some(xc), Some(wc), None) => tensor(channel_norm::forward(data(&xc), dims(&shape), data(&wc), None), shape),
+            (Some(xc), Some(wc), Some(Some(bc))) => {
+                tensor(channel_norm::forward(data(&xc), dims(&shape), data(&wc), Some(data(&bc))), shape)
+            }
+            _ => composed::channel_norm::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+        }
+    }
+
+    fn channel_norm_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        with_bias: bool,
+        grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+        let shape = x.shape();
+        let c = shape[1];
+        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(wc), Some(gc)) => {
+                let (dx, dw, db) = channel_norm::backward(data(&xc), dims(&shape), data(&wc), with_bias, data(&gc));
+                (tensor(dx, shape), tensor(dw, Shape::new([c])), db.map(|db| tensor(db, Shape::new([c]))))
+            }
+            _ => {
+                let (dx, dw, db) = composed::channel_norm_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
+                (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
+            }
+        }
+    }
+
+    fn gelu_gate(x1: FlexTensor, x2: FlexTensor) -> FlexTensor {
+        let shape = x1.shape();
+        match (contiguous_f32(x1.clone()), contiguous_f32(x2.clone())) {
+            (Some(a), Some(b)) => tensor(gelu_gate::forward(data(&a), data(&b)), shape),
+            _ => composed::gelu_gate::<Flex, 4>(float(x1), float(x2)).into_primitive().tensor(),
+        }
+    }
+
+    fn gelu_gate_backward(x1: FlexTensor, x2: FlexTensor, grad: FlexTensor) -> (FlexTensor, FlexTensor) {
+        let shape = x1.shape();
+        match (contiguous_f32(x1.clone()), contiguous_f32(x2.clone()), contiguous_f32(grad.clone())) {
+            (Some(a), Some(b), Some(g)) => {
+                let (d1, d2) = gelu_gate::backward(data(&a), data(&b), data(&g));
+                (tensor(d1, shape.clone()), tensor(d2, shape))
+            }
+            _ => {
+                let (d1, d2) = composed::gelu_gate_backward::<Flex, 4>(float(x1), float(x2), float(grad));
+                (d1.into_primitive().tensor(), d2.into_primitive().tensor())
+            }
+        }
+    }
+
+    fn depthwise_conv3x3(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
+        let shape = x.shape();
+        let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
+        let d = conv_dims(&shape);
+        match all {
+            (Some(xc), Some(wc), None) => tensor(depthwise::forward(data(&xc), d, data(&wc), None), shape),
+            (Some(xc), Some(wc), Some(Some(bc))) => {
+                tensor(depthwise::forward(data(&xc), d, data(&wc), Some(data(&bc))), shape)
+            }
+            _ => composed::depthwise_conv3x3::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+        }
+    }
+
+    fn depthwise_conv3x3_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        with_bias: bool,
+        grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+        let shape = x.shape();
+        let c = shape[1];
+        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(wc), Some(gc)) => {
+                let (dx, dw, db) = depthwise::backward(data(&xc), conv_dims(&shape), data(&wc), data(&gc));
+                let db = with_bias.then(|| tensor(db, Shape::new([c])));
+                (tensor(dx, shape), tensor(dw, Shape::new([c, 1, 3, 3])), db)
+            }
+            _ => {
+                let options = composed::depthwise_options(c);
+                let dx = Flex::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+                let dw = Flex::conv2d_weight_backward(x, weight, grad.clone(), options);
+                let db = with_bias.then(|| {
+                    let g: burn::tensor::Tensor<Flex, 4> = float(grad);
+                    g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
+                });
+                (dx, dw, db)
+            }
+        }
+    }
+}
+
+/// `[B, C, H, W]` as the depthwise kernel's sizes.
+fn conv_dims(shape: &Shape) -> depthwise::Dims {
+    assert_eq!(shape.num_dims(), 4, "depthwise conv: expected [B, C, H, W], got {shape:?}");
+    depthwise::Dims { batch: shape[0], channels: shape[1], height: shape[2], width: shape[3] }
+}

@@ -1,0 +1,225 @@
+//! Fused operations: HI-Diff's hot spots as a burn backend extension.
+//!
+//! # Design
+//!
+//! [`FusedOps`] is a backend extension trait (the pattern of burn's custom-kernel
+//! examples) with one method per fused operation and one per its gradient. Every
+//! method has a default implementation from burn's tensor operations
+//! ([`composed`]), so any backend can implement it with an empty `impl`. Two
+//! backends override them:
+//!
+//! * [`Flex`](burn::backend::Flex) runs fused CPU kernels (modules [`channel_norm`](mod@channel_norm),
+//!   [`gelu_gate`](mod@gelu_gate), [`depthwise`]): one pass over memory per step,
+//!   vectorisable inner loops, rayon over batch × blocks or planes;
+//! * `Autodiff<B: FusedOps>` records one graph node per fused operation whose
+//!   backward step calls `B`'s fused gradient kernel (burn-autodiff's
+//!   `Backward`/`Ops` API).
+//!
+//! The model keeps its `B: Backend` bounds (the other crates are generic over
+//! `Backend`/`AutodiffBackend` and stay so): the free functions of this module are
+//! dispatchers that compare `B`'s `TypeId` with `Flex` and `Autodiff<Flex>`, move
+//! the float primitives into the concrete type through `Box<dyn Any>` (a move, no
+//! copy) and call the fused implementation. Every other backend (NdArray, CUDA,
+//! ...) takes the composed operations, exactly the code the model had before.
+//!
+//! The fused path is on by default; [`set_enabled`] switches it off for the whole
+//! process (the CLI maps `HIDIFF_FUSED=0` onto it, so that `hidiff bench` can time
+//! both paths). The kernels work on `f32`; other float types on Flex fall back to
+//! the composed operations.
+
+use std::any::{Any, TypeId};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::backend::{Autodiff, Flex};
+use burn::tensor::backend::Backend;
+use burn::tensor::ops::FloatTensor;
+use burn::tensor::{Tensor, TensorMetadata, TensorPrimitive};
+
+mod autodiff;
+pub mod channel_norm;
+pub mod composed;
+pub mod depthwise;
+mod flex;
+pub mod gelu_gate;
+pub mod math;
+
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Switches the fused kernels on or off for the whole process (default: on).
+/// Off, every backend runs the composed operations.
+pub fn set_enabled(enabled: bool) {
+    ENABLED.store(enabled, Ordering::Relaxed);
+}
+
+/// Whether the fused kernels are switched on ([`set_enabled`]).
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// HI-Diff's fused operations on a backend's float primitives. The defaults are
+/// the composed operations and their closed-form gradients.
+pub trait FusedOps: Backend {
+    /// Channel LayerNorm ([`composed::channel_norm`]): `x: [B, C, H, W]`,
+    /// `weight, bias: [C]` → `[B, C, H, W]`.
+    fn channel_norm(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        let out = composed::channel_norm::<Self>(float(x), float(weight), bias.map(float));
+        out.into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::channel_norm`] for `grad: [B, C, H, W]`:
+    /// `(dx, dweight, dbias if with_bias)`.
+    fn channel_norm_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        with_bias: bool,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        let (dx, dw, db) = composed::channel_norm_backward::<Self>(float(x), float(weight), with_bias, float(grad));
+        (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
+    }
+
+    /// Depthwise 3×3 convolution, stride 1, zero padding 1 ([`composed::depthwise_conv3x3`]):
+    /// `x: [B, C, H, W]`, `weight: [C, 1, 3, 3]`, `bias: [C]` → `[B, C, H, W]`.
+    fn depthwise_conv3x3(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        let out = composed::depthwise_conv3x3::<Self>(float(x), float(weight), bias.map(float));
+        out.into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::depthwise_conv3x3`] for `grad: [B, C, H, W]`:
+    /// `(dx, dweight, dbias if with_bias)`; the default is burn's own conv2d backward.
+    fn depthwise_conv3x3_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        with_bias: bool,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        let options = composed::depthwise_options(x.shape()[1]);
+        let dx = Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+        let dw = Self::conv2d_weight_backward(x, weight, grad.clone(), options);
+        let db = with_bias.then(|| {
+            let g: Tensor<Self, 4> = float(grad);
+            let c = g.dims()[1];
+            g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
+        });
+        (dx, dw, db)
+    }
+
+    /// GDFN's gate `gelu(x1) * x2` ([`composed::gelu_gate`]); `x1`, `x2`: `[B, C, H, W]`.
+    fn gelu_gate(x1: FloatTensor<Self>, x2: FloatTensor<Self>) -> FloatTensor<Self> {
+        let out = composed::gelu_gate::<Self, 4>(float(x1), float(x2));
+        out.into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::gelu_gate`] for `grad`: `(dx1, dx2)`.
+    fn gelu_gate_backward(
+        x1: FloatTensor<Self>,
+        x2: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (a, b) = composed::gelu_gate_backward::<Self, 4>(float(x1), float(x2), float(grad));
+        (a.into_primitive().tensor(), b.into_primitive().tensor())
+    }
+}
+
+/// The defaults, kept for tests of the autodiff wrapper on a second backend.
+impl FusedOps for burn::backend::NdArray {}
+
+/// A float primitive as a tensor (the defaults above run on 4-D tensors).
+fn float<B: Backend, const D: usize>(p: FloatTensor<B>) -> Tensor<B, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(p))
+}
+
+/// Which implementation serves backend `B`.
+enum Route {
+    Composed,
+    Flex,
+    AutodiffFlex,
+}
+
+fn route<B: Backend>() -> Route {
+    if !enabled() {
+        Route::Composed
+    } else if TypeId::of::<B>() == TypeId::of::<Flex>() {
+        Route::Flex
+    } else if TypeId::of::<B>() == TypeId::of::<Autodiff<Flex>>() {
+        Route::AutodiffFlex
+    } else {
+        Route::Composed
+    }
+}
+
+/// Moves a value into type `T`, which the caller has checked is its own type.
+fn same<A: 'static, T: 'static>(a: A) -> T {
+    let boxed: Box<dyn Any> = Box::new(a);
+    *boxed.downcast::<T>().expect("fused: dispatch on a TypeId that does not match")
+}
+
+/// `t`'s float primitive as `F`'s, for `F` = `B`.
+fn to_fused<B: Backend, F: FusedOps, const D: usize>(t: Tensor<B, D>) -> FloatTensor<F> {
+    same::<FloatTensor<B>, FloatTensor<F>>(t.into_primitive().tensor())
+}
+
+/// An `F` float primitive as a `Tensor<B, D>`, for `F` = `B`.
+fn from_fused<B: Backend, F: FusedOps, const D: usize>(p: FloatTensor<F>) -> Tensor<B, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(same::<FloatTensor<F>, FloatTensor<B>>(p)))
+}
+
+/// Restormer's channel LayerNorm of an NCHW tensor, fused where the backend has
+/// the kernel; `bias: None` is `BiasFree`.
+///
+/// # Shapes
+/// `x: [B, C, H, W]`, `weight, bias: [C]` → `[B, C, H, W]`.
+pub fn channel_norm<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 1>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    fn on<B: Backend, F: FusedOps>(x: Tensor<B, 4>, w: Tensor<B, 1>, b: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+        from_fused::<B, F, 4>(F::channel_norm(to_fused::<B, F, 4>(x), to_fused::<B, F, 1>(w), b.map(to_fused::<B, F, 1>)))
+    }
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x, weight, bias),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
+        Route::Composed => composed::channel_norm(x, weight, bias),
+    }
+}
+
+/// GDFN's gate `gelu(x1) * x2` with the exact GELU, fused where the backend has
+/// the kernel.
+///
+/// # Shapes
+/// `x1, x2: [B, C, H, W]` → `[B, C, H, W]`.
+pub fn gelu_gate<B: Backend>(x1: Tensor<B, 4>, x2: Tensor<B, 4>) -> Tensor<B, 4> {
+    fn on<B: Backend, F: FusedOps>(x1: Tensor<B, 4>, x2: Tensor<B, 4>) -> Tensor<B, 4> {
+        from_fused::<B, F, 4>(F::gelu_gate(to_fused::<B, F, 4>(x1), to_fused::<B, F, 4>(x2)))
+    }
+    assert_eq!(x1.dims(), x2.dims(), "gelu_gate: the two halves differ in shape");
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x1, x2),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x1, x2),
+        Route::Composed => composed::gelu_gate(x1, x2),
+    }
+}
+
+/// Depthwise 3×3 convolution (stride 1, zero padding 1, groups = C), fused where
+/// the backend has the kernel.
+///
+/// # Shapes
+/// `x: [B, C, H, W]`, `weight: [C, 1, 3, 3]`, `bias: [C]` → `[B, C, H, W]`.
+pub fn depthwise_conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    fn on<B: Backend, F: FusedOps>(x: Tensor<B, 4>, w: Tensor<B, 4>, b: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+        let out = F::depthwise_conv3x3(to_fused::<B, F, 4>(x), to_fused::<B, F, 4>(w), b.map(to_fused::<B, F, 1>));
+        from_fused::<B, F, 4>(out)
+    }
+    let c = x.dims()[1];
+    assert_eq!(weight.dims(), [c, 1, 3, 3], "depthwise_conv3x3: weight does not fit {c} channels");
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x, weight, bias),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
+        Route::Composed => composed::depthwise_conv3x3(x, weight, bias),
+    }
+}

@@ -1,0 +1,198 @@
+//! The fused operations against the composed ones they replace, forward and
+//! backward (gradients through `Autodiff<Flex>`), on odd shapes.
+
+use burn::backend::{Autodiff, Flex, NdArray};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+use hidiff_model::fused::{self, composed, FusedOps};
+
+type AD = Autodiff<Flex>;
+
+/// Deterministic values uniform in `[lo, hi)`.
+fn values(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            lo + (hi - lo) * ((s >> 40) as f32 / (1u64 << 24) as f32)
+        })
+        .collect()
+}
+
+fn tensor<B: Backend, const D: usize>(shape: [usize; D], seed: u64, lo: f32, hi: f32) -> Tensor<B, D> {
+    let n = shape.iter().product();
+    Tensor::from_data(TensorData::new(values(n, seed, lo, hi), shape), &Default::default())
+}
+
+fn vec<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().to_vec::<f32>().expect("f32 data")
+}
+
+/// Every element within `tol` of the reference, relative to the reference's largest magnitude.
+fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    let scale = want.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-30);
+    let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(worst <= tol * scale, "{what}: max difference {worst} (scale {scale}, tol {tol})");
+}
+
+/// Gradients `(dx, dw, db)` of `sum(norm(x) * r)` for a norm function on backend `B`.
+fn norm_grads<B: burn::tensor::backend::AutodiffBackend>(
+    shape: [usize; 4],
+    with_bias: bool,
+    permuted: bool,
+    norm: impl Fn(Tensor<B, 4>, Tensor<B, 1>, Option<Tensor<B, 1>>) -> Tensor<B, 4>,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+    let c = shape[1];
+    let x = if permuted {
+        // Built as [B, H, W, C] and permuted: a non-contiguous input.
+        let t = tensor::<B, 4>([shape[0], shape[2], shape[3], c], 1, -2.0, 3.0);
+        t.permute([0, 3, 1, 2]).require_grad()
+    } else {
+        tensor::<B, 4>(shape, 1, -2.0, 3.0).require_grad()
+    };
+    let w = tensor::<B, 1>([c], 2, 0.5, 1.5).require_grad();
+    let b = with_bias.then(|| tensor::<B, 1>([c], 3, -0.5, 0.5).require_grad());
+    let r = tensor::<B, 4>(shape, 4, -1.0, 1.0);
+    let y = norm(x.clone(), w.clone(), b.clone());
+    let grads = (y.clone() * r).sum().backward();
+    let dx = vec(x.grad(&grads).expect("dx"));
+    let dw = vec(w.grad(&grads).expect("dw"));
+    let db = b.map(|b| vec(b.grad(&grads).expect("db")));
+    (vec(y), dx, dw, db)
+}
+
+#[test]
+fn channel_norm_matches_composed_forward_and_backward() {
+    for (shape, with_bias, permuted) in [
+        ([2, 5, 7, 3], true, false),
+        ([2, 5, 7, 3], false, false),
+        ([1, 16, 20, 13], true, true),
+        ([3, 1, 2, 2], false, true),
+        ([1, 48, 16, 16], true, false),
+    ] {
+        let what = format!("channel_norm {shape:?} bias={with_bias} permuted={permuted}");
+        let fused = norm_grads::<AD>(shape, with_bias, permuted, fused::channel_norm);
+        let reference = norm_grads::<AD>(shape, with_bias, permuted, composed::channel_norm);
+        assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
+        assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
+        assert_close(&format!("{what}: dw"), &fused.2, &reference.2, 1e-5);
+        assert_eq!(fused.3.is_some(), with_bias);
+        if let (Some(got), Some(want)) = (&fused.3, &reference.3) {
+            assert_close(&format!("{what}: db"), got, want, 1e-5);
+        }
+    }
+}
+
+/// The trait's closed-form default gradients (NdArray) against autodiff of the composed ops.
+#[test]
+fn default_channel_norm_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(x: Tensor<ND, 4>, w: Tensor<ND, 1>, b: Option<Tensor<ND, 1>>) -> Tensor<ND, 4> {
+        let p = |t: Tensor<ND, 1>| t.into_primitive().tensor();
+        let out = <ND as FusedOps>::channel_norm(x.into_primitive().tensor(), p(w), b.map(p));
+        Tensor::from_primitive(TensorPrimitive::Float(out))
+    }
+    for with_bias in [true, false] {
+        let got = norm_grads::<ND>([2, 5, 7, 3], with_bias, false, via_trait);
+        let want = norm_grads::<ND>([2, 5, 7, 3], with_bias, false, composed::channel_norm);
+        // A wrong formula is off by O(1); 1e-4 leaves room for NdArray's summation
+        // order in the two different expressions (measured: 3.3e-5).
+        assert_close("default dx", &got.1, &want.1, 1e-4);
+        assert_close("default dw", &got.2, &want.2, 1e-4);
+        if let (Some(a), Some(b)) = (&got.3, &want.3) {
+            assert_close("default db", a, b, 1e-4);
+        }
+    }
+}
+
+/// Gradients `(y, dx1, dx2)` of `sum(gate(x1, x2) * r)`.
+fn gate_grads<B: burn::tensor::backend::AutodiffBackend>(
+    shape: [usize; 4],
+    gate: impl Fn(Tensor<B, 4>, Tensor<B, 4>) -> Tensor<B, 4>,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let x1 = tensor::<B, 4>(shape, 5, -6.0, 6.0).require_grad();
+    let x2 = tensor::<B, 4>(shape, 6, -2.0, 2.0).require_grad();
+    let r = tensor::<B, 4>(shape, 7, -1.0, 1.0);
+    let y = gate(x1.clone(), x2.clone());
+    let grads = (y.clone() * r).sum().backward();
+    (vec(y), vec(x1.grad(&grads).expect("dx1")), vec(x2.grad(&grads).expect("dx2")))
+}
+
+#[test]
+fn gelu_gate_matches_composed_forward_and_backward() {
+    for shape in [[2, 5, 7, 3], [1, 3, 33, 65]] {
+        let fused = gate_grads::<AD>(shape, fused::gelu_gate);
+        let reference = gate_grads::<AD>(shape, composed::gelu_gate);
+        assert_close(&format!("gelu_gate {shape:?}: y"), &fused.0, &reference.0, 1e-5);
+        assert_close(&format!("gelu_gate {shape:?}: dx1"), &fused.1, &reference.1, 1e-5);
+        assert_close(&format!("gelu_gate {shape:?}: dx2"), &fused.2, &reference.2, 1e-5);
+    }
+}
+
+/// Each element of the gate, not only the largest, is right: relative error where
+/// the value is not tiny.
+#[test]
+fn gelu_gate_is_accurate_elementwise_on_flex() {
+    let x1: Vec<f32> = (-6000..6000).map(|i| i as f32 * 1e-3).collect();
+    let n = x1.len();
+    let x2 = vec![1f32; n];
+    let dev = Default::default();
+    let t = |v: Vec<f32>| Tensor::<Flex, 4>::from_data(TensorData::new(v, [1, 1, 1, n]), &dev);
+    let got = vec(fused::gelu_gate(t(x1.clone()), t(x2.clone())));
+    let want = vec(composed::gelu_gate(t(x1.clone()), t(x2)));
+    for ((x, a), b) in x1.iter().zip(&got).zip(&want) {
+        assert!((a - b).abs() <= 1e-6 + 2e-6 * b.abs(), "gelu({x}) = {a}, composed {b}");
+    }
+}
+
+/// `set_enabled(false)` routes to the composed operations (bit for bit), and back.
+/// (Other tests running meanwhile only compare composed with composed then.)
+#[test]
+fn switching_off_gives_the_composed_path() {
+    let x1 = tensor::<Flex, 4>([1, 4, 30, 30], 8, -4.0, 4.0);
+    let x2 = tensor::<Flex, 4>([1, 4, 30, 30], 9, -1.0, 1.0);
+    let composed_y = vec(composed::gelu_gate(x1.clone(), x2.clone()));
+    fused::set_enabled(false);
+    let off = vec(fused::gelu_gate(x1.clone(), x2.clone()));
+    fused::set_enabled(true);
+    let on = vec(fused::gelu_gate(x1, x2));
+    assert_eq!(off, composed_y, "switched off, the gate is not the composed one");
+    assert_ne!(on, composed_y, "switched on, the fused kernel did not run");
+    assert_close("gate on vs off", &on, &off, 1e-5);
+}
+
+/// Gradients `(y, dx, dw, db)` of `sum(conv(x, w, b) * r)` for a depthwise 3×3 conv.
+fn depthwise_grads<B: burn::tensor::backend::AutodiffBackend>(
+    shape: [usize; 4],
+    with_bias: bool,
+    conv: impl Fn(Tensor<B, 4>, Tensor<B, 4>, Option<Tensor<B, 1>>) -> Tensor<B, 4>,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+    let c = shape[1];
+    let x = tensor::<B, 4>(shape, 11, -1.0, 1.0).require_grad();
+    let w = tensor::<B, 4>([c, 1, 3, 3], 12, -1.0, 1.0).require_grad();
+    let b = with_bias.then(|| tensor::<B, 1>([c], 13, -0.5, 0.5).require_grad());
+    let r = tensor::<B, 4>(shape, 14, -1.0, 1.0);
+    let y = conv(x.clone(), w.clone(), b.clone());
+    let grads = (y.clone() * r).sum().backward();
+    let dx = vec(x.grad(&grads).expect("dx"));
+    let dw = vec(w.grad(&grads).expect("dw"));
+    let db = b.map(|b| vec(b.grad(&grads).expect("db")));
+    (vec(y), dx, dw, db)
+}
+
+#[test]
+fn depthwise_conv_matches_composed_forward_and_backward() {
+    for (shape, with_bias) in [([2, 5, 7, 3], true), ([1, 3, 1, 9], false), ([1, 4, 6, 1], true), ([2, 8, 17, 20], false)] {
+        let what = format!("depthwise {shape:?} bias={with_bias}");
+        let fused = depthwise_grads::<AD>(shape, with_bias, fused::depthwise_conv3x3);
+        let reference = depthwise_grads::<AD>(shape, with_bias, composed::depthwise_conv3x3);
+        assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
+        assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
+        assert_close(&format!("{what}: dw"), &fused.2, &reference.2, 1e-5);
+        assert_eq!(fused.3.is_some(), with_bias);
+        if let (Some(got), Some(want)) = (&fused.3, &reference.3) {
+            assert_close(&format!("{what}: db"), got, want, 1e-5);
+        }
+    }
+}
