@@ -167,7 +167,7 @@ step half_bf16 90 "$W/half_bf16.json" "\"\$HIDIFF\" deblur \"\$W/synth/test/inpu
 step half_f16 90 "$W/half_f16.json" "\"\$HIDIFF\" deblur \"\$W/synth/test/input\" $SMALLCFG --device $DEV --precision f16 --out \"\$W/deblur-f16\" && \"\$HIDIFF\" metrics --protocol basicsr --gt-dir \"\$W/deblur-f32\" --pred-dir \"\$W/deblur-f16\" --json >\"\$W/half_f16.json\""
 step infer_f16 150 "$W/infer_f16.json" "$BENCH --size $SIZES --no-train --iters $ITERS --warmup 2 --precision f16 --json \"\$W/infer_f16.json\""
 # The autotune level: a second cold start with cubecl's default level (hidiff's is minimal).
-step cold_balanced 200 "$W/cold_balanced.json" "$BENCH --size $SMALL --no-train --iters 3 --warmup 1 --autotune-level balanced --cubecl-cache \"\$W/cache-balanced\" --json \"\$W/cold_balanced.json\""
+step cold_balanced 200 "$W/cold_balanced.json" "$BENCH --size $SMALL --no-train --iters 3 --warmup 1 --autotune-level balanced --cubecl-cache \"\$W/cache-balanced\" --cubecl-log \"\$W/kernels-balanced.log\" --json \"\$W/cold_balanced.json\""
 
 if [ -n "$SMI_PID" ]; then kill "$SMI_PID" 2>/dev/null; wait "$SMI_PID" 2>/dev/null; fi
 

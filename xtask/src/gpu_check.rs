@@ -113,7 +113,7 @@ pub fn assemble(o: &KitOptions) -> Result<Kit> {
 
     let manifest = serde_json::json!({
         "commit": git_commit(),
-        "binary": o.hidiff.display().to_string(),
+        "binary": std::fs::canonicalize(&o.hidiff).unwrap_or_else(|_| o.hidiff.clone()).display().to_string(),
         "binary_bytes": unstripped,
         "stripped_bytes": stripped_len,
         "xz_bytes": xz_len,
@@ -183,11 +183,8 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
             }
         } else {
             std::fs::copy(e.path(), &to).with_context(|| format!("copying {}", e.path().display()))?;
-            // Sources may be read-only; the next kit must be able to remove the copy.
-            let mut perm = std::fs::metadata(&to)?.permissions();
-            #[allow(clippy::permissions_set_readonly_false)]
-            perm.set_readonly(false);
-            std::fs::set_permissions(&to, perm)?;
+            // Sources may be read-only; the next kit must be able to replace the copy.
+            set_writable(&to)?;
         }
     }
     Ok(())
@@ -219,6 +216,22 @@ fn set_executable(p: &Path) -> Result<()> {
 
 #[cfg(not(unix))]
 fn set_executable(_: &Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_writable(p: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_writable(p: &Path) -> Result<()> {
+    let mut perm = std::fs::metadata(p)?.permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perm.set_readonly(false);
+    std::fs::set_permissions(p, perm)?;
     Ok(())
 }
 

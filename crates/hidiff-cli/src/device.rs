@@ -108,6 +108,12 @@ pub fn dispatch_with<W: WithBackend>(device: DeviceArg, precision: Precision, wo
 #[cfg(feature = "cuda")]
 pub fn cuda_device(n: usize) -> Result<burn::backend::cuda::CudaDevice> {
     check_cuda_environment()?;
+    if !driver_library_found(std::env::var("LD_LIBRARY_PATH").ok().as_deref()) {
+        eprintln!(
+            "warning: the NVIDIA driver library (libcuda.so) is not in LD_LIBRARY_PATH or the usual folders; \
+             if CUDA fails to start below, install the driver or add its folder to LD_LIBRARY_PATH"
+        );
+    }
     let installed = crate::cubecl_config::install()?;
     crate::kernel_progress::install();
     eprintln!("cubecl: {}", installed.settings.describe());
@@ -120,6 +126,29 @@ fn set_precision<B: burn::tensor::backend::Backend>(device: &B::Device, precisio
     }
     burn::tensor::backend::set_default_float_dtype::<B>(device, precision.float_dtype())
         .map_err(|e| anyhow::anyhow!("cannot run in {precision} on {device:?}: {e}"))
+}
+
+/// Whether the NVIDIA driver library that cudarc loads at run time (`libcuda.so*`)
+/// is in `ld_library_path`'s folders or the usual system ones. Only a hint: a
+/// library elsewhere (found through ld.so.conf) still loads.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub fn driver_library_found(ld_library_path: Option<&str>) -> bool {
+    let usual = [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+        "/usr/local/nvidia/lib64",
+        "/usr/local/nvidia/lib",
+        "/usr/lib/wsl/lib",
+        "/usr/local/cuda/compat",
+    ];
+    let dirs = ld_library_path.unwrap_or("").split(':').filter(|d| !d.is_empty()).chain(usual);
+    dirs.into_iter().any(|d| {
+        std::fs::read_dir(d).is_ok_and(|mut r| {
+            r.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libcuda.so")))
+        })
+    })
 }
 
 /// GPU memory reserved by cubecl's memory pools on `device`, MiB (`None` on the CPU).
@@ -173,5 +202,22 @@ mod tests {
         assert_eq!("cuda:3".parse::<DeviceArg>(), Ok(DeviceArg::Cuda(3)));
         assert!("tpu".parse::<DeviceArg>().is_err());
         assert!("cuda:x".parse::<DeviceArg>().is_err());
+    }
+
+    #[test]
+    fn finds_the_driver_library_in_ld_library_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = format!("/nonexistent:{}", dir.path().display());
+        std::fs::write(dir.path().join("libcuda.so.1"), b"").unwrap();
+        assert!(driver_library_found(Some(&path)));
+    }
+
+    #[test]
+    fn refuses_half_precision_on_the_cpu() {
+        // (The test process never sets HIDIFF_CPU_HALF.)
+        let err = check_precision(DeviceArg::Cpu, Precision::Bf16).unwrap_err().to_string();
+        assert!(err.contains("bf16") && err.contains("CPU"), "{err}");
+        assert!(check_precision(DeviceArg::Cpu, Precision::F32).is_ok());
+        assert!(check_precision(DeviceArg::Cuda(0), Precision::F16).is_ok());
     }
 }
