@@ -64,7 +64,10 @@ pub struct Kit {
 /// Builds the kit; see the module documentation.
 pub fn assemble(o: &KitOptions) -> Result<Kit> {
     if !o.hidiff.is_file() {
-        bail!("{} is not a file: build the binary first (cargo build --release --features cuda --bin hidiff)", o.hidiff.display());
+        bail!(
+            "{} is not a file: build the binary first (cargo build --release --features cuda --bin hidiff)",
+            o.hidiff.display()
+        );
     }
     for f in GOLDEN_FILES {
         if !o.golden.join(f).is_file() {
@@ -77,13 +80,8 @@ pub fn assemble(o: &KitOptions) -> Result<Kit> {
     // Strip (debug and symbol sections are most of a release binary) and compress.
     let stripped = dir.join("hidiff");
     let unstripped = file_len(&o.hidiff)?;
-    let ok = Command::new("strip")
-        .arg("-o")
-        .arg(&stripped)
-        .arg(&o.hidiff)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let ok =
+        Command::new("strip").arg("-o").arg(&stripped).arg(&o.hidiff).status().map(|s| s.success()).unwrap_or(false);
     if !ok {
         eprintln!("[xtask] `strip` failed or is missing: packing the binary unstripped");
         std::fs::copy(&o.hidiff, &stripped).with_context(|| format!("copying {}", o.hidiff.display()))?;
@@ -97,7 +95,8 @@ pub fn assemble(o: &KitOptions) -> Result<Kit> {
     let golden = dir.join("golden");
     std::fs::create_dir_all(&golden)?;
     for f in GOLDEN_FILES {
-        std::fs::copy(o.golden.join(f), golden.join(f)).with_context(|| format!("copying {}", o.golden.join(f).display()))?;
+        std::fs::copy(o.golden.join(f), golden.join(f))
+            .with_context(|| format!("copying {}", o.golden.join(f).display()))?;
     }
 
     let torch = o.torch_bench.as_ref().filter(|d| d.join("bench_torch.py").is_file());
@@ -139,7 +138,12 @@ pub fn assemble(o: &KitOptions) -> Result<Kit> {
         mib(xz_len),
         mib(total)
     );
-    Ok(Kit { dir: dir.clone(), binary_bytes: [unstripped, stripped_len, xz_len], total_bytes: total, has_torch_bench: torch.is_some() })
+    Ok(Kit {
+        dir: dir.clone(),
+        binary_bytes: [unstripped, stripped_len, xz_len],
+        total_bytes: total,
+        has_torch_bench: torch.is_some(),
+    })
 }
 
 /// Empties `dir` if it is an earlier kit, creates it if missing, refuses anything else.
@@ -236,7 +240,8 @@ fn set_writable(p: &Path) -> Result<()> {
 }
 
 fn git_commit() -> Option<String> {
-    let out = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(crate::runner::workspace_root()).output().ok()?;
+    let out =
+        Command::new("git").args(["rev-parse", "HEAD"]).current_dir(crate::runner::workspace_root()).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 

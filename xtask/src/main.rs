@@ -204,7 +204,11 @@ fn main() -> std::process::ExitCode {
                     torch_bench: Some(torch_bench.unwrap_or_else(|| root.join("../shared/bench"))),
                     xz_level: xz_level.min(9),
                 })?;
-                println!("GPU kit ready: {} ({:.1} MiB). Run it with the device tool:", kit.dir.display(), kit.total_bytes as f64 / 1048576.0);
+                println!(
+                    "GPU kit ready: {} ({:.1} MiB). Run it with the device tool:",
+                    kit.dir.display(),
+                    kit.total_bytes as f64 / 1048576.0
+                );
                 println!("  run(command: \"bash gpu-kit/run.sh\", carry: [\"gpu-kit\"], timeout_s: 600)");
                 Ok(())
             }

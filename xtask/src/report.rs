@@ -90,9 +90,7 @@ pub fn write(
     Ok((md_path, json_path))
 }
 
-/// Write beside, then rename.
+/// Writes atomically through the workspace's one implementation, [`hidiff_io::write_atomic`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+    hidiff_io::write_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
 }

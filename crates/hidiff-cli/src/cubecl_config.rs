@@ -133,7 +133,12 @@ impl CubeclSettings {
             CacheSetting::Off => "off".into(),
             CacheSetting::NoHome => "off (no HOME)".into(),
         };
-        format!("kernel cache {cache} ({}), autotune {} ({})", self.cache_from, self.autotune.name(), self.autotune_from)
+        format!(
+            "kernel cache {cache} ({}), autotune {} ({})",
+            self.cache_from,
+            self.autotune.name(),
+            self.autotune_from
+        )
     }
 }
 
@@ -147,12 +152,13 @@ pub fn resolve(args: &CubeclArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
         (None, None) => (default_cache(env), "default".to_string()),
     };
 
-    let (autotune, autotune_from) = match (args.autotune_level, nonempty("HIDIFF_AUTOTUNE_LEVEL"), nonempty("CUBECL_AUTOTUNE_LEVEL")) {
-        (Some(l), _, _) => (l, "flag".to_string()),
-        (None, Some(v), _) => (parse_level(&v, "HIDIFF_AUTOTUNE_LEVEL")?, "HIDIFF_AUTOTUNE_LEVEL".to_string()),
-        (None, None, Some(v)) => (parse_level(&v, "CUBECL_AUTOTUNE_LEVEL")?, "CUBECL_AUTOTUNE_LEVEL".to_string()),
-        (None, None, None) => (AutotuneLevel::default(), "default".to_string()),
-    };
+    let (autotune, autotune_from) =
+        match (args.autotune_level, nonempty("HIDIFF_AUTOTUNE_LEVEL"), nonempty("CUBECL_AUTOTUNE_LEVEL")) {
+            (Some(l), _, _) => (l, "flag".to_string()),
+            (None, Some(v), _) => (parse_level(&v, "HIDIFF_AUTOTUNE_LEVEL")?, "HIDIFF_AUTOTUNE_LEVEL".to_string()),
+            (None, None, Some(v)) => (parse_level(&v, "CUBECL_AUTOTUNE_LEVEL")?, "CUBECL_AUTOTUNE_LEVEL".to_string()),
+            (None, None, None) => (AutotuneLevel::default(), "default".to_string()),
+        };
 
     let log = match (&args.cubecl_log, nonempty("HIDIFF_CUBECL_LOG"), nonempty("CUBECL_DEBUG_LOG")) {
         (Some(v), _, _) => parse_log(v, "--cubecl-log", false)?,
@@ -241,7 +247,8 @@ impl Drop for Prepared {
 pub fn prepare(settings: CubeclSettings) -> Result<Prepared> {
     let (kernel_cache, autotune_cache, temporary) = match &settings.cache {
         CacheSetting::Dir(d) => {
-            let hint = "choose another folder with --cubecl-cache DIR (or HIDIFF_CUBECL_CACHE), or `--cubecl-cache off`";
+            let hint =
+                "choose another folder with --cubecl-cache DIR (or HIDIFF_CUBECL_CACHE), or `--cubecl-cache off`";
             std::fs::create_dir_all(d)
                 .with_context(|| format!("cannot create the GPU kernel cache folder {}; {hint}", d.display()))?;
             let probe = d.join(format!(".hidiff-write-probe-{}", std::process::id()));
@@ -253,7 +260,8 @@ pub fn prepare(settings: CubeclSettings) -> Result<Prepared> {
         CacheSetting::Off | CacheSetting::NoHome => {
             let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
             let t = std::env::temp_dir().join(format!("hidiff-cubecl-{}-{nanos}", std::process::id()));
-            std::fs::create_dir_all(&t).with_context(|| format!("cannot create the temporary folder {}", t.display()))?;
+            std::fs::create_dir_all(&t)
+                .with_context(|| format!("cannot create the temporary folder {}", t.display()))?;
             (None, t.clone(), Some(t))
         }
     };
@@ -292,7 +300,9 @@ pub fn install() -> Result<&'static Prepared> {
     let args = ARGS.get().cloned().unwrap_or_default();
     let settings = resolve(&args, &|k| std::env::var(k).ok())?;
     if settings.cache == CacheSetting::NoHome {
-        eprintln!("warning: no HOME, so GPU kernels are not cached between runs; set HIDIFF_CUBECL_CACHE=DIR to keep them");
+        eprintln!(
+            "warning: no HOME, so GPU kernels are not cached between runs; set HIDIFF_CUBECL_CACHE=DIR to keep them"
+        );
     }
     let prepared = prepare(settings)?;
     #[cfg(feature = "cuda")]

@@ -145,9 +145,8 @@ pub fn driver_library_found(ld_library_path: Option<&str>) -> bool {
     ];
     let dirs = ld_library_path.unwrap_or("").split(':').filter(|d| !d.is_empty()).chain(usual);
     dirs.into_iter().any(|d| {
-        std::fs::read_dir(d).is_ok_and(|mut r| {
-            r.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libcuda.so")))
-        })
+        std::fs::read_dir(d)
+            .is_ok_and(|mut r| r.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libcuda.so"))))
     })
 }
 

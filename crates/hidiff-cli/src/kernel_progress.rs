@@ -127,7 +127,8 @@ impl Counter {
             let spinner = d.spinner.get_or_insert_with(|| {
                 let s = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
                 s.set_style(
-                    ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 s.enable_steady_tick(Duration::from_millis(120));
                 s
@@ -269,7 +270,12 @@ mod tests {
         let key = 7;
         record("cubecl_runtime::tune::tuner", log::Level::Info, format_args!("Tuning {key}"), &logger);
         record("burn_cubecl::kernel", log::Level::Trace, format_args!("Compiling kernel"), &logger);
-        record("cubecl_runtime::tune::tune_cache", log::Level::Info, format_args!("Loaded 3 autotune cached entries"), &logger);
+        record(
+            "cubecl_runtime::tune::tune_cache",
+            log::Level::Info,
+            format_args!("Loaded 3 autotune cached entries"),
+            &logger,
+        );
         assert_eq!(counter.counts(), KernelCounts { compiled: 3, from_cache: 1, autotuned: 1 });
         assert!(logger.enabled(&log::Metadata::builder().target(ctx).level(log::Level::Trace).build()));
         assert!(!logger.enabled(&log::Metadata::builder().target("hyper").level(log::Level::Trace).build()));

@@ -38,7 +38,9 @@ fn deblurs_a_folder_keeping_names_and_layouts() {
     let dir = t.path();
     std::fs::create_dir(dir.join("in")).unwrap();
     DynamicImage::ImageRgb8(rgb(37, 45)).save(dir.join("in/a.png")).unwrap();
-    DynamicImage::ImageLuma8(GrayImage::from_fn(30, 20, |x, y| image::Luma([(x * y) as u8]))).save(dir.join("in/b.png")).unwrap();
+    DynamicImage::ImageLuma8(GrayImage::from_fn(30, 20, |x, y| image::Luma([(x * y) as u8])))
+        .save(dir.join("in/b.png"))
+        .unwrap();
     DynamicImage::ImageRgba8(RgbaImage::from_fn(24, 16, |x, _| image::Rgba([9, 99, 199, (x * 10) as u8])))
         .save(dir.join("in/c.png"))
         .unwrap();
@@ -96,10 +98,26 @@ fn bad_inputs_exit_non_zero_name_the_file_and_write_nothing() {
         assert!(!dir.join("out").exists(), "{args:?} wrote something");
     }
     // Weights: a folder without net_d.pth, and weights of another configuration.
-    let o = hidiff(&["deblur", "good.png", "--out", "out", "--weights", "weights", "--config", g.join("small_config.toml").to_str().unwrap()], dir);
+    let o = hidiff(
+        &[
+            "deblur",
+            "good.png",
+            "--out",
+            "out",
+            "--weights",
+            "weights",
+            "--config",
+            g.join("small_config.toml").to_str().unwrap(),
+        ],
+        dir,
+    );
     assert!(!o.status.success() && stderr(&o).contains("net_d.pth"), "{}", stderr(&o));
     let o = hidiff(&["deblur", "good.png", "--out", "out", "--weights", g.to_str().unwrap(), "--preset", "quick"], dir);
-    assert!(!o.status.success() && stderr(&o).contains("preset quick") && stderr(&o).contains("net_g.pth"), "{}", stderr(&o));
+    assert!(
+        !o.status.success() && stderr(&o).contains("preset quick") && stderr(&o).contains("net_g.pth"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!dir.join("out").exists());
     // Never overwrites an input.
     let o = deblur(dir, &["good.png", "--out", ".", "--overwrite"]);
@@ -126,7 +144,8 @@ fn test_command_prints_the_table_and_writes_the_json() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("PSNR") && out.contains("evaluate_gopro_hide.m") && out.contains("basicsr"), "{out}");
     assert!(dir.join("res/visualization/HIDE/x1.png").is_file() && dir.join("res/visualization/HIDE/x2.png").is_file());
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("res/results.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("res/results.json")).unwrap()).unwrap();
     assert_eq!((json["set"].as_str(), json["protocol"].as_str()), (Some("HIDE"), Some("gopro")));
     assert_eq!(json["images"].as_array().unwrap().len(), 2);
 

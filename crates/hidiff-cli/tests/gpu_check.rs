@@ -35,15 +35,22 @@ fn kit_assembles_and_its_cpu_dry_run_writes_the_report() {
         xz_level: 0,
     })
     .expect("assemble the kit");
-    for f in ["hidiff.xz", "run.sh", "manifest.json", "golden/cases.safetensors", "bench/bench_torch.py", "bench/official/Transformer_arch.py"]
-    {
+    for f in [
+        "hidiff.xz",
+        "run.sh",
+        "manifest.json",
+        "golden/cases.safetensors",
+        "bench/bench_torch.py",
+        "bench/official/Transformer_arch.py",
+    ] {
         assert!(kit_dir.join(f).is_file(), "the kit lacks {f}");
     }
     assert!(!kit_dir.join("hidiff").exists(), "only the compressed binary travels");
     let [raw, stripped, xz] = kit.binary_bytes;
     assert!(stripped <= raw && xz < stripped, "{:?}", kit.binary_bytes);
     assert!(kit.total_bytes < xtask::gpu_check::MAX_KIT_BYTES && kit.has_torch_bench);
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(kit_dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(kit_dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["xz_bytes"].as_u64(), Some(xz));
 
     // A second kit replaces the first; a folder that is not a kit is refused.
@@ -88,8 +95,22 @@ fn kit_assembles_and_its_cpu_dry_run_writes_the_report() {
     assert!(std::fs::read_to_string(out.join("run.log")).unwrap().contains("== cold"));
 
     let expected = [
-        "info", "unpack", "cold", "warm", "parity", "synth", "deblur_cpu", "deblur_dev", "cuda_vs_cpu", "infer_f32",
-        "infer_bf16", "train", "half_bf16", "half_f16", "infer_f16", "cold_balanced",
+        "info",
+        "unpack",
+        "cold",
+        "warm",
+        "parity",
+        "synth",
+        "deblur_cpu",
+        "deblur_dev",
+        "cuda_vs_cpu",
+        "infer_f32",
+        "infer_bf16",
+        "train",
+        "half_bf16",
+        "half_f16",
+        "infer_f16",
+        "cold_balanced",
     ];
     for name in expected {
         let s = step(&report, name);

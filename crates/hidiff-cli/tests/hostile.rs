@@ -127,7 +127,10 @@ fn a_huge_tile_overlap_is_refused_before_the_model_loads() {
     let t = tempfile::tempdir().unwrap();
     save_rgb(&t.path().join("a.png"), 16, 16);
     for overlap in ["9223372036854775808", "18446744073709551615", "300"] {
-        let o = hidiff(&["deblur", "a.png", "--weights", "no-such-weights", "--tile", "512", "--tile-overlap", overlap], t.path());
+        let o = hidiff(
+            &["deblur", "a.png", "--weights", "no-such-weights", "--tile", "512", "--tile-overlap", overlap],
+            t.path(),
+        );
         let err = fails(&o);
         assert!(err.contains("--tile-overlap") && !err.contains("no-such-weights"), "{err}");
     }
@@ -188,7 +191,19 @@ fn outputs_never_replace_inputs() {
     let w = golden();
     for json in ["set/target/p.png", "cfg.toml"] {
         let o = hidiff(
-            &["test", "--weights", w.to_str().unwrap(), "--config", "cfg.toml", "--data", ".", "--set", "set", "--json", json],
+            &[
+                "test",
+                "--weights",
+                w.to_str().unwrap(),
+                "--config",
+                "cfg.toml",
+                "--data",
+                ".",
+                "--set",
+                "set",
+                "--json",
+                json,
+            ],
             dir,
         );
         let err = fails(&o);
@@ -205,7 +220,10 @@ fn prepare_never_fills_a_folder_of_the_users_files() {
     std::fs::create_dir_all(mine.join("train/input")).unwrap();
     std::fs::write(mine.join("train/input/00000.png"), b"my photo").unwrap();
     std::fs::write(mine.join("00001.png"), b"my other photo").unwrap();
-    let err = fails(&hidiff(&["prepare", "synthetic", "--out", "mine", "--train", "1", "--test", "1", "--test-shift", "1"], t.path()));
+    let err = fails(&hidiff(
+        &["prepare", "synthetic", "--out", "mine", "--train", "1", "--test", "1", "--test-shift", "1"],
+        t.path(),
+    ));
     assert!(err.contains("mine") && err.contains("not empty"), "{err}");
     assert_eq!(std::fs::read(mine.join("train/input/00000.png")).unwrap(), b"my photo");
     assert_eq!(std::fs::read(mine.join("00001.png")).unwrap(), b"my other photo");
@@ -240,7 +258,19 @@ fn a_failed_test_run_leaves_nothing_behind() {
     let w = golden();
     let c = golden().join("small_config.toml");
     let o = hidiff(
-        &["test", "--weights", w.to_str().unwrap(), "--config", c.to_str().unwrap(), "--data", ".", "--set", "set", "--out", "res"],
+        &[
+            "test",
+            "--weights",
+            w.to_str().unwrap(),
+            "--config",
+            c.to_str().unwrap(),
+            "--data",
+            ".",
+            "--set",
+            "set",
+            "--out",
+            "res",
+        ],
         dir,
     );
     let err = fails(&o);
@@ -258,7 +288,11 @@ fn non_utf8_file_names_are_written_back_unchanged() {
     save_rgb(&t.path().join("in").join(name), 16, 24);
     let o = deblur(t.path(), &["in", "--out", "out"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(t.path().join("out").join(name).is_file(), "{:?}", std::fs::read_dir(t.path().join("out")).unwrap().collect::<Vec<_>>());
+    assert!(
+        t.path().join("out").join(name).is_file(),
+        "{:?}",
+        std::fs::read_dir(t.path().join("out")).unwrap().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -286,7 +320,8 @@ fn a_checkpoint_with_a_missing_data_record_is_refused() {
     writer.finish().unwrap();
     save_rgb(&t.path().join("a.png"), 16, 16);
     let c = golden().join("small_config.toml");
-    let o = hidiff(&["deblur", "a.png", "--weights", "weights", "--config", c.to_str().unwrap(), "--out", "out"], t.path());
+    let o =
+        hidiff(&["deblur", "a.png", "--weights", "weights", "--config", c.to_str().unwrap(), "--out", "out"], t.path());
     let err = fails(&o);
     assert!(err.contains("net_d.pth") && err.contains("missing"), "{err}");
     assert!(!t.path().join("out").exists());

@@ -33,7 +33,9 @@ fn parity_reports_bad_folders_clearly() {
     let (ok, _, err) = hidiff(&["parity", "--golden", d.to_str().unwrap()]);
     assert!(!ok && err.contains("small_config.toml") && !err.contains("panicked"), "{err}");
     // Unknown configuration key.
-    let cfg = std::fs::read_to_string(golden().join("small_config.toml")).unwrap().replace("embed_dim = 8\ngroup", "embed_dimm = 8\ngroup");
+    let cfg = std::fs::read_to_string(golden().join("small_config.toml"))
+        .unwrap()
+        .replace("embed_dim = 8\ngroup", "embed_dimm = 8\ngroup");
     std::fs::write(d.join("small_config.toml"), cfg).unwrap();
     std::fs::copy(golden().join("cases.safetensors"), d.join("cases.safetensors")).unwrap();
     let (ok, _, err) = hidiff(&["parity", "--golden", d.to_str().unwrap()]);

@@ -123,7 +123,8 @@ fn bench_cpu_smoke_writes_table() {
     for part in ["stage-2 inference", "transformer (net_g)", "diffusion", "train step"] {
         assert!(md.contains(part), "{md}");
     }
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("bench-cpu-f32.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("bench-cpu-f32.json")).unwrap()).unwrap();
     assert!(json["rows"].as_array().unwrap().iter().all(|r| r["median_ms"].as_f64().unwrap() > 0.0));
     // The first call is timed apart in every row; kernels are counted on CUDA only.
     assert!(json["rows"].as_array().unwrap().iter().all(|r| r["cold_start_ms"].as_f64().unwrap() > 0.0), "{json}");

@@ -8,39 +8,21 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hidiff_data::synthetic::{generate, SyntheticConfig};
-use hidiff_data::{
-    resolve, DatasetKind, ImageCache, ProgressiveSchedule, SamplerConfig, Split, TrainSampler,
-};
+use hidiff_data::{resolve, DatasetKind, ImageCache, ProgressiveSchedule, SamplerConfig, Split, TrainSampler};
 
 const BATCH: usize = 8;
 
 fn sampler_throughput(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = SyntheticConfig {
-        min_size: [256, 256],
-        max_size: [320, 320],
-        ..SyntheticConfig::with_counts(1, 48, 0, 0)
-    };
+    let config =
+        SyntheticConfig { min_size: [256, 256], max_size: [320, 320], ..SyntheticConfig::with_counts(1, 48, 0, 0) };
     generate(&config, dir.path(), &hidiff_data::no_progress).expect("synthetic set");
     let mut group = c.benchmark_group("sampler 256x256");
-    group
-        .sample_size(20)
-        .throughput(Throughput::Elements(BATCH as u64));
-    for (label, cache) in [
-        ("decode every batch", ImageCache::Off),
-        ("cached", ImageCache::Preload),
-    ] {
+    group.sample_size(20).throughput(Throughput::Elements(BATCH as u64));
+    for (label, cache) in [("decode every batch", ImageCache::Off), ("cached", ImageCache::Preload)] {
         let set = resolve(dir.path(), DatasetKind::Synthetic, Split::Train).expect("pairs");
         let schedule = ProgressiveSchedule::constant(256, BATCH).expect("schedule");
-        let sampler = TrainSampler::from_set(
-            set,
-            SamplerConfig {
-                seed: 1,
-                schedule,
-                cache,
-            },
-        )
-        .expect("sampler");
+        let sampler = TrainSampler::from_set(set, SamplerConfig { seed: 1, schedule, cache }).expect("sampler");
         let mut iteration = 0;
         group.bench_function(label, |b| {
             b.iter(|| {

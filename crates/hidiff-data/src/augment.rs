@@ -48,10 +48,7 @@ impl Augmentation {
 
     /// Whether the mode swaps height and width.
     pub fn swaps_axes(self) -> bool {
-        matches!(
-            self,
-            Self::Rot90 | Self::Rot90FlipUd | Self::Rot270 | Self::Rot270FlipUd
-        )
+        matches!(self, Self::Rot90 | Self::Rot90FlipUd | Self::Rot270 | Self::Rot270FlipUd)
     }
 
     /// The `(height, width)` of the output for an input of `(height, width)`.
@@ -88,29 +85,15 @@ impl Augmentation {
             Self::Rot270 => ((h1, 0), (0, 1), (-1, 0)),
             Self::Rot270FlipUd => ((h1, w1), (0, -1), (-1, 0)),
         };
-        IndexMap {
-            origin,
-            down,
-            right,
-        }
+        IndexMap { origin, down, right }
     }
 
     /// Applies the mode to an interleaved `height × width × channels` array.
     ///
     /// # Panics
     /// If `data.len() != height * width * channels` (a programmer error).
-    pub fn apply_hwc<T: Copy>(
-        self,
-        data: &[T],
-        height: usize,
-        width: usize,
-        channels: usize,
-    ) -> Vec<T> {
-        assert_eq!(
-            data.len(),
-            height * width * channels,
-            "apply_hwc: data length does not match the shape"
-        );
+    pub fn apply_hwc<T: Copy>(self, data: &[T], height: usize, width: usize, channels: usize) -> Vec<T> {
+        assert_eq!(data.len(), height * width * channels, "apply_hwc: data length does not match the shape");
         if self == Self::Identity {
             return data.to_vec();
         }
@@ -138,8 +121,7 @@ impl Augmentation {
         let (h, w) = (img.height() as usize, img.width() as usize);
         let (oh, ow) = self.output_size(h, w);
         let data = self.apply_hwc(img.as_raw(), h, w, 3);
-        RgbImage::from_raw(ow as u32, oh as u32, data)
-            .expect("the buffer holds oh*ow*3 samples by construction")
+        RgbImage::from_raw(ow as u32, oh as u32, data).expect("the buffer holds oh*ow*3 samples by construction")
     }
 }
 

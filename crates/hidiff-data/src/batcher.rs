@@ -23,14 +23,7 @@ pub struct PairTensors<B: Backend> {
 }
 
 /// Appends the top-left `height × width` window of a CHW plane stack.
-fn push_window(
-    src: &[f32],
-    src_h: usize,
-    src_w: usize,
-    height: usize,
-    width: usize,
-    out: &mut Vec<f32>,
-) {
+fn push_window(src: &[f32], src_h: usize, src_w: usize, height: usize, width: usize, out: &mut Vec<f32>) {
     if (src_h, src_w) == (height, width) {
         out.extend_from_slice(src);
         return;

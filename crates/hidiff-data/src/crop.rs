@@ -26,31 +26,20 @@ impl PatchDraw {
     /// Draws, in the reference's order, the row offset, the column offset and the
     /// augmentation for an image of `width × height`; `None` if it is smaller
     /// than `patch`.
-    pub fn random<R: Rng + ?Sized>(
-        rng: &mut R,
-        width: u32,
-        height: u32,
-        patch: u32,
-    ) -> Option<Self> {
+    pub fn random<R: Rng + ?Sized>(rng: &mut R, width: u32, height: u32, patch: u32) -> Option<Self> {
         if width < patch || height < patch {
             return None;
         }
         let top = rng.gen_range(0..=height - patch);
         let left = rng.gen_range(0..=width - patch);
         let augmentation = Augmentation::ALL[rng.gen_range(0..Augmentation::ALL.len())];
-        Some(Self {
-            top,
-            left,
-            patch,
-            augmentation,
-        })
+        Some(Self { top, left, patch, augmentation })
     }
 
     /// Cuts the window out of `img` and applies the augmentation. The caller
     /// guarantees that the window fits (as [`PatchDraw::random`] does).
     pub fn apply(&self, img: &RgbImage) -> RgbImage {
-        self.augmentation
-            .apply(&crop(img, self.top, self.left, self.patch, self.patch))
+        self.augmentation.apply(&crop(img, self.top, self.left, self.patch, self.patch))
     }
 
     /// In one pass, the `size × size` window at (`sub_top`, `sub_left`) of
@@ -59,17 +48,8 @@ impl PatchDraw {
     ///
     /// # Panics
     /// If `out.len() != 3 · size²` (a programmer error).
-    pub fn write_chw(
-        &self,
-        img: &RgbImage,
-        sub_top: u32,
-        sub_left: u32,
-        size: u32,
-        out: &mut [f32],
-    ) {
-        let map = self
-            .augmentation
-            .index_map(self.patch as usize, self.patch as usize);
+    pub fn write_chw(&self, img: &RgbImage, sub_top: u32, sub_left: u32, size: u32, out: &mut [f32]) {
+        let map = self.augmentation.index_map(self.patch as usize, self.patch as usize);
         let width = img.width() as isize;
         let raw = img.as_raw();
         let (top, left) = (self.top as isize, self.left as isize);
@@ -80,11 +60,7 @@ impl PatchDraw {
         let step_r = (map.down.0 * width + map.down.1) * 3;
         let step_c = (map.right.0 * width + map.right.1) * 3;
         let plane = size * size;
-        assert_eq!(
-            out.len(),
-            3 * plane,
-            "write_chw: the output holds 3 planes of size²"
-        );
+        assert_eq!(out.len(), 3 * plane, "write_chw: the output holds 3 planes of size²");
         let (first, rest) = out.split_at_mut(plane);
         let (second, third) = rest.split_at_mut(plane);
         let mut row_start = (row0 * width + col0) * 3;
@@ -120,19 +96,10 @@ pub(crate) fn check_training_pair(meta: &ImagePair, pair: &DecodedPair, patch: u
     let lq_size = pair.lq.dimensions();
     let gt_size = pair.gt.dimensions();
     if lq_size != gt_size {
-        return Err(DataError::PairSizeMismatch {
-            lq: meta.lq.clone(),
-            lq_size,
-            gt: meta.gt.clone(),
-            gt_size,
-        });
+        return Err(DataError::PairSizeMismatch { lq: meta.lq.clone(), lq_size, gt: meta.gt.clone(), gt_size });
     }
     if lq_size.0 < patch || lq_size.1 < patch {
-        return Err(DataError::ImageTooSmall {
-            path: meta.lq.clone(),
-            size: lq_size,
-            needed: patch,
-        });
+        return Err(DataError::ImageTooSmall { path: meta.lq.clone(), size: lq_size, needed: patch });
     }
     Ok(())
 }
@@ -150,11 +117,10 @@ pub fn paired_random_crop<R: Rng + ?Sized>(
 ) -> Result<(RgbImage, RgbImage, PatchDraw)> {
     check_training_pair(meta, pair, patch)?;
     let (width, height) = pair.lq.dimensions();
-    let draw =
-        PatchDraw::random(rng, width, height, patch).ok_or_else(|| DataError::ImageTooSmall {
-            path: meta.lq.clone(),
-            size: (width, height),
-            needed: patch,
-        })?;
+    let draw = PatchDraw::random(rng, width, height, patch).ok_or_else(|| DataError::ImageTooSmall {
+        path: meta.lq.clone(),
+        size: (width, height),
+        needed: patch,
+    })?;
     Ok((draw.apply(&pair.lq), draw.apply(&pair.gt), draw))
 }

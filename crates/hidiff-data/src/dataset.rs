@@ -35,13 +35,7 @@ pub struct PairItem {
 impl PairItem {
     /// Converts two 8-bit images of equal size.
     pub fn from_images(name: String, lq: &RgbImage, gt: &RgbImage) -> Self {
-        Self {
-            name,
-            lq: to_chw_f32(lq),
-            gt: to_chw_f32(gt),
-            height: lq.height() as usize,
-            width: lq.width() as usize,
-        }
+        Self { name, lq: to_chw_f32(lq), gt: to_chw_f32(gt), height: lq.height() as usize, width: lq.width() as usize }
     }
 }
 
@@ -89,21 +83,10 @@ impl RandomPatchDataset {
             crate::pairs::check_sizes(pair, crate::pairs::SizeRule::Equal)?;
             let (w, h) = pair.lq_size;
             if w < patch || h < patch {
-                return Err(DataError::ImageTooSmall {
-                    path: pair.lq.clone(),
-                    size: (w, h),
-                    needed: patch,
-                });
+                return Err(DataError::ImageTooSmall { path: pair.lq.clone(), size: (w, h), needed: patch });
             }
         }
-        Ok(Self {
-            source,
-            patch,
-            seed,
-            len,
-            permutations: PermutationCache::default(),
-            errors: ErrorLog::default(),
-        })
+        Ok(Self { source, patch, seed, len, permutations: PermutationCache::default(), errors: ErrorLog::default() })
     }
 
     /// Item `index`, or the error that prevented it.
@@ -115,24 +98,16 @@ impl RandomPatchDataset {
         check_training_pair(meta, &pair, self.patch)?;
         let (w, h) = pair.lq.dimensions();
         let mut rng = stream(self.seed, Domain::Sample, s, 0);
-        let draw = PatchDraw::random(&mut rng, w, h, self.patch).ok_or_else(|| {
-            DataError::ImageTooSmall {
-                path: meta.lq.clone(),
-                size: (w, h),
-                needed: self.patch,
-            }
+        let draw = PatchDraw::random(&mut rng, w, h, self.patch).ok_or_else(|| DataError::ImageTooSmall {
+            path: meta.lq.clone(),
+            size: (w, h),
+            needed: self.patch,
         })?;
         let p = self.patch as usize;
         let (mut lq, mut gt) = (vec![0.0; 3 * p * p], vec![0.0; 3 * p * p]);
         draw.write_chw(&pair.lq, 0, 0, self.patch, &mut lq);
         draw.write_chw(&pair.gt, 0, 0, self.patch, &mut gt);
-        Ok(PairItem {
-            name: meta.name.clone(),
-            lq,
-            gt,
-            height: p,
-            width: p,
-        })
+        Ok(PairItem { name: meta.name.clone(), lq, gt, height: p, width: p })
     }
 
     /// The errors hidden behind `None`s of `get` since the last call.

@@ -118,16 +118,8 @@ pub type Result<T, E = DataError> = std::result::Result<T, E>;
 
 impl DataError {
     /// An [`DataError::Io`] error for `path`.
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-        source: std::io::Error,
-    ) -> Self {
-        Self::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { action, path: path.into(), source }
     }
 }
 
@@ -135,12 +127,7 @@ impl DataError {
 const MAX_LISTED: usize = 10;
 
 fn list_names(names: &[String]) -> String {
-    let mut out = names
-        .iter()
-        .take(MAX_LISTED)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut out = names.iter().take(MAX_LISTED).cloned().collect::<Vec<_>>().join(", ");
     if names.len() > MAX_LISTED {
         out.push_str(&format!(", ... {} more", names.len() - MAX_LISTED));
     }
@@ -148,9 +135,5 @@ fn list_names(names: &[String]) -> String {
 }
 
 fn list_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }

@@ -42,16 +42,8 @@ fn to_eval_pair(meta: &ImagePair, decoded: &DecodedPair) -> Result<EvalPair> {
             gt_size: (gw, gh),
         });
     }
-    let gt = if (gw, gh) == (lw, lh) {
-        decoded.gt.clone()
-    } else {
-        crop(&decoded.gt, 0, 0, lh, lw)
-    };
-    Ok(EvalPair {
-        name: meta.name.clone(),
-        lq: decoded.lq.clone(),
-        gt,
-    })
+    let gt = if (gw, gh) == (lw, lh) { decoded.gt.clone() } else { crop(&decoded.gt, 0, 0, lh, lw) };
+    Ok(EvalPair { name: meta.name.clone(), lq: decoded.lq.clone(), gt })
 }
 
 /// Reads one test pair.
@@ -59,10 +51,7 @@ fn to_eval_pair(meta: &ImagePair, decoded: &DecodedPair) -> Result<EvalPair> {
 /// # Errors
 /// An unreadable image, or a sharp image smaller than the blurry one.
 pub fn load_eval_pair(pair: &ImagePair) -> Result<EvalPair> {
-    let decoded = DecodedPair {
-        lq: read_rgb8(&pair.lq)?,
-        gt: read_rgb8(&pair.gt)?,
-    };
+    let decoded = DecodedPair { lq: read_rgb8(&pair.lq)?, gt: read_rgb8(&pair.gt)? };
     to_eval_pair(pair, &decoded)
 }
 
@@ -79,10 +68,7 @@ impl EvalDataset {
     /// # Errors
     /// With [`ImageCache::Preload`], the first unreadable image.
     pub fn new(set: PairSet, cache: ImageCache) -> Result<Self> {
-        Ok(Self {
-            source: Arc::new(PairSource::new(set, cache)?),
-            errors: ErrorLog::default(),
-        })
+        Ok(Self { source: Arc::new(PairSource::new(set, cache)?), errors: ErrorLog::default() })
     }
 
     /// The pair source.
@@ -96,10 +82,7 @@ impl EvalDataset {
     /// An unreadable image, or a sharp image smaller than the blurry one.
     pub fn load(&self, index: usize) -> Result<EvalPair> {
         if index >= self.source.len() {
-            return Err(DataError::InvalidConfig(format!(
-                "pair {index} of {}",
-                self.source.len()
-            )));
+            return Err(DataError::InvalidConfig(format!("pair {index} of {}", self.source.len())));
         }
         to_eval_pair(self.source.pair(index), &*self.source.get(index)?)
     }

@@ -40,12 +40,7 @@ pub struct PatchConfig {
 
 impl Default for PatchConfig {
     fn default() -> Self {
-        Self {
-            patch: 512,
-            stride: 256,
-            val_crop: 256,
-            overwrite: false,
-        }
+        Self { patch: 512, stride: 256, val_crop: 256, overwrite: false }
     }
 }
 
@@ -93,11 +88,7 @@ pub fn patch_windows(width: u32, height: u32, config: &PatchConfig) -> Option<Ve
         .iter()
         .flat_map(|&top| cols.iter().map(move |&left| (top, left)))
         .enumerate()
-        .map(|(i, (top, left))| PatchWindow {
-            k: i + 1,
-            top,
-            left,
-        })
+        .map(|(i, (top, left))| PatchWindow { k: i + 1, top, left })
         .collect();
     Some(windows)
 }
@@ -126,11 +117,7 @@ impl PatchFolders {
     pub fn under(root: &Path) -> Self {
         let gopro = root.join("GoPro");
         let nested = FolderPair::plain(&gopro.join("test").join("GoPro"));
-        let val_src = if nested.exists() {
-            nested
-        } else {
-            FolderPair::plain(&gopro.join("test"))
-        };
+        let val_src = if nested.exists() { nested } else { FolderPair::plain(&gopro.join("test")) };
         Self {
             train_src: FolderPair::plain(&gopro.join("train")),
             train_dst: FolderPair::crops(&gopro.join("crop").join("train")),
@@ -146,15 +133,9 @@ impl PatchFolders {
 /// # Errors
 /// A missing or badly paired source folder, an unreadable image, a frame smaller
 /// than a patch, or a failed write; each names its file.
-pub fn generate_gopro_patches(
-    root: &Path,
-    config: &PatchConfig,
-    progress: ProgressFn,
-) -> Result<PatchReport> {
+pub fn generate_gopro_patches(root: &Path, config: &PatchConfig, progress: ProgressFn) -> Result<PatchReport> {
     if config.patch == 0 || config.stride == 0 || config.val_crop == 0 {
-        return Err(DataError::InvalidConfig(format!(
-            "patch sizes and stride must be positive: {config:?}"
-        )));
+        return Err(DataError::InvalidConfig(format!("patch sizes and stride must be positive: {config:?}")));
     }
     let folders = PatchFolders::under(root);
     let train = discover_source(&folders.train_src, "GoPro train (patch source)")?;
@@ -165,10 +146,7 @@ pub fn generate_gopro_patches(
         }
     }
 
-    let mut report = PatchReport {
-        train_sources: train.len(),
-        ..PatchReport::default()
-    };
+    let mut report = PatchReport { train_sources: train.len(), ..PatchReport::default() };
     let counter = StageCounter::start("train patches", train.len(), progress);
     let outcomes = train
         .pairs
@@ -230,14 +208,7 @@ fn cut_patches(pair: &ImagePair, dst: &FolderPair, config: &PatchConfig) -> Resu
     })?;
     let todo: Vec<_> = windows
         .iter()
-        .filter_map(|w| {
-            destinations(
-                dst,
-                &format!("{}-{}.png", pair.stem(), w.k),
-                config.overwrite,
-            )
-            .map(|d| (w, d))
-        })
+        .filter_map(|w| destinations(dst, &format!("{}-{}.png", pair.stem(), w.k), config.overwrite).map(|d| (w, d)))
         .collect();
     if todo.is_empty() {
         return Ok((0, windows.len()));
@@ -245,14 +216,8 @@ fn cut_patches(pair: &ImagePair, dst: &FolderPair, config: &PatchConfig) -> Resu
     let lq = read_rgb8(&pair.lq)?;
     let gt = read_rgb8(&pair.gt)?;
     for (w, (lq_path, gt_path)) in &todo {
-        write_png(
-            &crop(&lq, w.top, w.left, config.patch, config.patch),
-            lq_path,
-        )?;
-        write_png(
-            &crop(&gt, w.top, w.left, config.patch, config.patch),
-            gt_path,
-        )?;
+        write_png(&crop(&lq, w.top, w.left, config.patch, config.patch), lq_path)?;
+        write_png(&crop(&gt, w.top, w.left, config.patch, config.patch), gt_path)?;
     }
     Ok((todo.len(), windows.len() - todo.len()))
 }
@@ -260,26 +225,17 @@ fn cut_patches(pair: &ImagePair, dst: &FolderPair, config: &PatchConfig) -> Resu
 /// Writes the centre validation crop of one pair; returns whether it was written.
 fn cut_centre(pair: &ImagePair, dst: &FolderPair, config: &PatchConfig) -> Result<bool> {
     let (width, height) = pair.lq_size;
-    let (top, left) =
-        centre_offset(width, height, config.val_crop).ok_or_else(|| DataError::ImageTooSmall {
-            path: pair.lq.clone(),
-            size: pair.lq_size,
-            needed: config.val_crop,
-        })?;
-    let Some((lq_path, gt_path)) =
-        destinations(dst, &format!("{}.png", pair.stem()), config.overwrite)
-    else {
+    let (top, left) = centre_offset(width, height, config.val_crop).ok_or_else(|| DataError::ImageTooSmall {
+        path: pair.lq.clone(),
+        size: pair.lq_size,
+        needed: config.val_crop,
+    })?;
+    let Some((lq_path, gt_path)) = destinations(dst, &format!("{}.png", pair.stem()), config.overwrite) else {
         return Ok(false);
     };
     let lq = read_rgb8(&pair.lq)?;
     let gt = read_rgb8(&pair.gt)?;
-    write_png(
-        &crop(&lq, top, left, config.val_crop, config.val_crop),
-        &lq_path,
-    )?;
-    write_png(
-        &crop(&gt, top, left, config.val_crop, config.val_crop),
-        &gt_path,
-    )?;
+    write_png(&crop(&lq, top, left, config.val_crop, config.val_crop), &lq_path)?;
+    write_png(&crop(&gt, top, left, config.val_crop, config.val_crop), &gt_path)?;
     Ok(true)
 }

@@ -42,14 +42,8 @@ pub enum DatasetKind {
 
 impl DatasetKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [Self; 6] = [
-        Self::GoPro,
-        Self::Hide,
-        Self::RealBlurJ,
-        Self::RealBlurR,
-        Self::Synthetic,
-        Self::SyntheticShift,
-    ];
+    pub const ALL: [Self; 6] =
+        [Self::GoPro, Self::Hide, Self::RealBlurJ, Self::RealBlurR, Self::Synthetic, Self::SyntheticShift];
 
     /// The short command-line name (`gopro`, `hide`, `realblur-j`, ...).
     pub fn name(self) -> &'static str {
@@ -143,18 +137,12 @@ pub struct FolderPair {
 impl FolderPair {
     /// `dir/input` and `dir/target`.
     pub fn plain(dir: &Path) -> Self {
-        Self {
-            lq: dir.join("input"),
-            gt: dir.join("target"),
-        }
+        Self { lq: dir.join("input"), gt: dir.join("target") }
     }
 
     /// `dir/input_crops` and `dir/target_crops` (the patch folders of the configs).
     pub fn crops(dir: &Path) -> Self {
-        Self {
-            lq: dir.join("input_crops"),
-            gt: dir.join("target_crops"),
-        }
+        Self { lq: dir.join("input_crops"), gt: dir.join("target_crops") }
     }
 
     /// Whether both folders exist.
@@ -173,14 +161,8 @@ pub fn candidate_folders(root: &Path, kind: DatasetKind, split: Split) -> Result
         let shared_test = root.join("test").join(name);
         match split {
             S::Train => vec![FolderPair::plain(&train)],
-            S::Val => vec![
-                FolderPair::plain(&own_test),
-                FolderPair::plain(&shared_test),
-            ],
-            S::Test => vec![
-                FolderPair::plain(&shared_test),
-                FolderPair::plain(&own_test),
-            ],
+            S::Val => vec![FolderPair::plain(&own_test), FolderPair::plain(&shared_test)],
+            S::Test => vec![FolderPair::plain(&shared_test), FolderPair::plain(&own_test)],
         }
     };
     let found = match (kind, split) {
@@ -198,10 +180,7 @@ pub fn candidate_folders(root: &Path, kind: DatasetKind, split: Split) -> Result
         (K::RealBlurJ | K::RealBlurR, _) => realblur(kind.folder_name(), split),
         (K::Synthetic, _) => {
             let sub = if split == S::Train { "train" } else { "test" };
-            vec![
-                FolderPair::plain(&root.join("synthetic").join(sub)),
-                FolderPair::plain(&root.join(sub)),
-            ]
+            vec![FolderPair::plain(&root.join("synthetic").join(sub)), FolderPair::plain(&root.join(sub))]
         }
         (K::SyntheticShift, S::Test) => {
             vec![
@@ -210,10 +189,7 @@ pub fn candidate_folders(root: &Path, kind: DatasetKind, split: Split) -> Result
             ]
         }
         (K::Hide | K::SyntheticShift, S::Train | S::Val) => {
-            return Err(DataError::NoSuchSplit {
-                kind: kind.to_string(),
-                split: split.to_string(),
-            })
+            return Err(DataError::NoSuchSplit { kind: kind.to_string(), split: split.to_string() })
         }
     };
     Ok(found)
@@ -242,10 +218,7 @@ pub fn resolve(root: &Path, kind: DatasetKind, split: Split) -> Result<PairSet> 
 pub fn resolve_plain(dir: &Path, rule: SizeRule) -> Result<PairSet> {
     let folders = FolderPair::plain(dir);
     if !folders.exists() {
-        return Err(DataError::MissingFolder {
-            what: "paired".into(),
-            tried: vec![folders.lq, folders.gt],
-        });
+        return Err(DataError::MissingFolder { what: "paired".into(), tried: vec![folders.lq, folders.gt] });
     }
     PairSet::discover(&folders, rule)
 }

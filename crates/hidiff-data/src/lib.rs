@@ -39,9 +39,7 @@ pub use dataset::{PairItem, RandomPatchDataset};
 pub use error::{DataError, Result};
 pub use eval::{load_eval_pair, EvalDataset, EvalPair};
 pub use gopro_patches::{generate_gopro_patches, PatchConfig, PatchReport};
-pub use layout::{
-    candidate_folders, locate, resolve, resolve_plain, DatasetKind, FolderPair, Split,
-};
+pub use layout::{candidate_folders, locate, resolve, resolve_plain, DatasetKind, FolderPair, Split};
 pub use pairs::{ImagePair, PairSet, SizeRule};
 pub use progress::{no_progress, Progress, ProgressFn};
 pub use sampler::{PairBatch, SamplerConfig, TrainSampler};

@@ -38,10 +38,7 @@ pub struct ImagePair {
 impl ImagePair {
     /// The base name without extension (`<stem>` of reference 4.7).
     pub fn stem(&self) -> &str {
-        Path::new(&self.name)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or(&self.name)
+        Path::new(&self.name).file_stem().and_then(|s| s.to_str()).unwrap_or(&self.name)
     }
 }
 
@@ -77,10 +74,7 @@ impl PairSet {
             });
         }
         if gt_names.is_empty() {
-            return Err(DataError::EmptySet {
-                lq_dir: folders.lq.clone(),
-                gt_dir: folders.gt.clone(),
-            });
+            return Err(DataError::EmptySet { lq_dir: folders.lq.clone(), gt_dir: folders.gt.clone() });
         }
         let names = natural_sorted(gt_names.into_iter().collect());
         let pairs = names
@@ -90,21 +84,12 @@ impl PairSet {
                 let gt = folders.gt.join(&name);
                 let lq_size = image_size(&lq)?;
                 let gt_size = image_size(&gt)?;
-                let pair = ImagePair {
-                    name,
-                    lq,
-                    gt,
-                    lq_size,
-                    gt_size,
-                };
+                let pair = ImagePair { name, lq, gt, lq_size, gt_size };
                 check_sizes(&pair, rule)?;
                 Ok(pair)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            folders: folders.clone(),
-            pairs,
-        })
+        Ok(Self { folders: folders.clone(), pairs })
     }
 
     /// The number of pairs.
@@ -119,9 +104,7 @@ impl PairSet {
 
     /// The smallest width and height over all blurry images.
     pub fn min_lq_size(&self) -> (u32, u32) {
-        self.pairs.iter().fold((u32::MAX, u32::MAX), |(w, h), p| {
-            (w.min(p.lq_size.0), h.min(p.lq_size.1))
-        })
+        self.pairs.iter().fold((u32::MAX, u32::MAX), |(w, h), p| (w.min(p.lq_size.0), h.min(p.lq_size.1)))
     }
 }
 

@@ -31,26 +31,13 @@ pub(crate) struct StageCounter<'a> {
 impl<'a> StageCounter<'a> {
     /// Starts a stage and reports `0 / total`.
     pub(crate) fn start(stage: &'static str, total: usize, report: ProgressFn<'a>) -> Self {
-        report(Progress {
-            stage,
-            done: 0,
-            total,
-        });
-        Self {
-            stage,
-            total,
-            done: AtomicUsize::new(0),
-            report,
-        }
+        report(Progress { stage, done: 0, total });
+        Self { stage, total, done: AtomicUsize::new(0), report }
     }
 
     /// Marks one item finished.
     pub(crate) fn tick(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        (self.report)(Progress {
-            stage: self.stage,
-            done,
-            total: self.total,
-        });
+        (self.report)(Progress { stage: self.stage, done, total: self.total });
     }
 }

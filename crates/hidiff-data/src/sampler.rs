@@ -55,11 +55,7 @@ fn default_seed() -> u64 {
 
 impl Default for SamplerConfig {
     fn default() -> Self {
-        Self {
-            seed: default_seed(),
-            schedule: ProgressiveSchedule::paper(),
-            cache: ImageCache::Off,
-        }
+        Self { seed: default_seed(), schedule: ProgressiveSchedule::paper(), cache: ImageCache::Off }
     }
 }
 
@@ -140,31 +136,17 @@ impl TrainSampler {
     /// [`DataError::ImageTooSmall`] if an image is smaller than the largest patch
     /// of the schedule.
     pub fn new(source: Arc<PairSource>, config: SamplerConfig) -> Result<Self> {
-        let loader_patch = u32::try_from(config.schedule.max_patch()).map_err(|_| {
-            DataError::InvalidConfig(format!(
-                "patch {} is too large",
-                config.schedule.max_patch()
-            ))
-        })?;
+        let loader_patch = u32::try_from(config.schedule.max_patch())
+            .map_err(|_| DataError::InvalidConfig(format!("patch {} is too large", config.schedule.max_patch())))?;
         for pair in &source.set().pairs {
             crate::pairs::check_sizes(pair, crate::pairs::SizeRule::Equal)?;
             let (w, h) = pair.lq_size;
             if w < loader_patch || h < loader_patch {
-                return Err(DataError::ImageTooSmall {
-                    path: pair.lq.clone(),
-                    size: (w, h),
-                    needed: loader_patch,
-                });
+                return Err(DataError::ImageTooSmall { path: pair.lq.clone(), size: (w, h), needed: loader_patch });
             }
         }
         let loader_batch = config.schedule.max_batch();
-        Ok(Self {
-            source,
-            config,
-            loader_batch,
-            loader_patch,
-            permutations: PermutationCache::default(),
-        })
+        Ok(Self { source, config, loader_batch, loader_patch, permutations: PermutationCache::default() })
     }
 
     /// Discovers nothing itself: a convenience that wraps a [`crate::PairSet`] with
@@ -191,9 +173,7 @@ impl TrainSampler {
     /// disagrees with its header).
     pub fn batch(&self, iteration: u64) -> Result<PairBatch> {
         if iteration == 0 {
-            return Err(DataError::InvalidConfig(
-                "iterations are counted from 1".into(),
-            ));
+            return Err(DataError::InvalidConfig("iterations are counted from 1".into()));
         }
         let stage = self.config.schedule.stage_at(iteration);
         let (big_batch, big_patch) = (self.loader_batch, self.loader_patch);
@@ -206,27 +186,18 @@ impl TrainSampler {
         };
         let (x0, y0) = if patch < big_patch {
             let span = f64::from(big_patch - patch);
-            (
-                (span * rng.gen::<f64>()) as u32,
-                (span * rng.gen::<f64>()) as u32,
-            )
+            ((span * rng.gen::<f64>()) as u32, (span * rng.gen::<f64>()) as u32)
         } else {
             (0, 0)
         };
         let base = (iteration - 1)
             .checked_mul(big_batch as u64)
-            .ok_or_else(|| {
-                DataError::InvalidConfig(format!("iteration {iteration} is too large"))
-            })?;
+            .ok_or_else(|| DataError::InvalidConfig(format!("iteration {iteration} is too large")))?;
         let samples: Vec<(u64, usize)> = chosen
             .iter()
             .map(|&j| {
                 let s = base + j as u64;
-                (
-                    s,
-                    self.permutations
-                        .pair_of(self.config.seed, s, self.source.len()),
-                )
+                (s, self.permutations.pair_of(self.config.seed, s, self.source.len()))
             })
             .collect();
         let p = patch as usize;
@@ -235,22 +206,16 @@ impl TrainSampler {
             lq: vec![0.0; samples.len() * plane],
             gt: vec![0.0; samples.len() * plane],
             shape: [samples.len(), 3, p, p],
-            names: samples
-                .iter()
-                .map(|&(_, index)| self.source.pair(index).name.clone())
-                .collect(),
+            names: samples.iter().map(|&(_, index)| self.source.pair(index).name.clone()).collect(),
         };
-        batch
-            .lq
-            .par_chunks_mut(plane)
-            .zip(batch.gt.par_chunks_mut(plane))
-            .zip(samples.par_iter())
-            .try_for_each(|((lq, gt), &(s, index))| {
+        batch.lq.par_chunks_mut(plane).zip(batch.gt.par_chunks_mut(plane)).zip(samples.par_iter()).try_for_each(
+            |((lq, gt), &(s, index))| {
                 let (pair, draw) = self.loader_sample(s, index)?;
                 draw.write_chw(&pair.lq, x0, y0, patch, lq);
                 draw.write_chw(&pair.gt, x0, y0, patch, gt);
                 Ok::<(), DataError>(())
-            })?;
+            },
+        )?;
         Ok(batch)
     }
 
@@ -262,12 +227,10 @@ impl TrainSampler {
         check_training_pair(meta, &pair, self.loader_patch)?;
         let mut rng = stream(self.config.seed, Domain::Sample, s, 0);
         let (w, h) = pair.lq.dimensions();
-        let draw = PatchDraw::random(&mut rng, w, h, self.loader_patch).ok_or_else(|| {
-            DataError::ImageTooSmall {
-                path: meta.lq.clone(),
-                size: (w, h),
-                needed: self.loader_patch,
-            }
+        let draw = PatchDraw::random(&mut rng, w, h, self.loader_patch).ok_or_else(|| DataError::ImageTooSmall {
+            path: meta.lq.clone(),
+            size: (w, h),
+            needed: self.loader_patch,
         })?;
         Ok((pair, draw))
     }

@@ -40,26 +40,16 @@ impl ProgressiveSchedule {
     /// [`DataError::InvalidConfig`] for an empty list, a zero patch or batch, or
     /// `until_iter` values that do not strictly increase.
     pub fn new(stages: Vec<ScheduleStage>) -> Result<Self, DataError> {
-        let bad = |msg: String| {
-            Err(DataError::InvalidConfig(format!(
-                "progressive schedule: {msg}"
-            )))
-        };
+        let bad = |msg: String| Err(DataError::InvalidConfig(format!("progressive schedule: {msg}")));
         if stages.is_empty() {
             return bad("no stages".into());
         }
         for (i, s) in stages.iter().enumerate() {
             if s.patch == 0 || s.batch == 0 {
-                return bad(format!(
-                    "stage {i} has patch {} and batch {}; both must be positive",
-                    s.patch, s.batch
-                ));
+                return bad(format!("stage {i} has patch {} and batch {}; both must be positive", s.patch, s.batch));
             }
             if i > 0 && s.until_iter <= stages[i - 1].until_iter {
-                return bad(format!(
-                    "until_iter must increase, but stage {i} ends at {}",
-                    s.until_iter
-                ));
+                return bad(format!("until_iter must increase, but stage {i} ends at {}", s.until_iter));
             }
         }
         Ok(Self { stages })
@@ -77,24 +67,12 @@ impl ProgressiveSchedule {
             (100_000, 320, 2),
             (300_000, 384, 2),
         ];
-        Self {
-            stages: table
-                .map(|(until_iter, patch, batch)| ScheduleStage {
-                    until_iter,
-                    patch,
-                    batch,
-                })
-                .to_vec(),
-        }
+        Self { stages: table.map(|(until_iter, patch, batch)| ScheduleStage { until_iter, patch, batch }).to_vec() }
     }
 
     /// One stage forever.
     pub fn constant(patch: usize, batch: usize) -> Result<Self, DataError> {
-        Self::new(vec![ScheduleStage {
-            until_iter: u64::MAX,
-            patch,
-            batch,
-        }])
+        Self::new(vec![ScheduleStage { until_iter: u64::MAX, patch, batch }])
     }
 
     /// The stages.
@@ -105,11 +83,7 @@ impl ProgressiveSchedule {
     /// The stage of 1-based `iteration`.
     pub fn stage_at(&self, iteration: u64) -> ScheduleStage {
         let last = self.stages[self.stages.len() - 1];
-        self.stages
-            .iter()
-            .copied()
-            .find(|s| iteration <= s.until_iter)
-            .unwrap_or(last)
+        self.stages.iter().copied().find(|s| iteration <= s.until_iter).unwrap_or(last)
     }
 
     /// The largest patch: the loader's crop size (384 in the paper).

@@ -52,9 +52,7 @@ impl PairSource {
         let slots = (0..set.len()).map(|_| OnceLock::new()).collect();
         let source = Self { set, cache, slots };
         if cache == ImageCache::Preload {
-            (0..source.len())
-                .into_par_iter()
-                .try_for_each(|i| source.get(i).map(drop))?;
+            (0..source.len()).into_par_iter().try_for_each(|i| source.get(i).map(drop))?;
         }
         Ok(source)
     }
@@ -88,10 +86,7 @@ impl PairSource {
             return Ok(Arc::clone(hit));
         }
         let pair = &self.set.pairs[index];
-        let decoded = Arc::new(DecodedPair {
-            lq: read_rgb8(&pair.lq)?,
-            gt: read_rgb8(&pair.gt)?,
-        });
+        let decoded = Arc::new(DecodedPair { lq: read_rgb8(&pair.lq)?, gt: read_rgb8(&pair.gt)? });
         if self.cache != ImageCache::Off {
             // Two threads may decode the same pair at once; either result is kept.
             let _ = self.slots[index].set(Arc::clone(&decoded));

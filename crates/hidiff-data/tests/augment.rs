@@ -8,8 +8,8 @@ use std::sync::Arc;
 use common::{decode_position, lq_of, position_pattern, write_pattern_pairs};
 use hidiff_data::crop::paired_random_crop;
 use hidiff_data::{
-    resolve_plain, Augmentation, DecodedPair, ImageCache, PairSource, ProgressiveSchedule,
-    SamplerConfig, ScheduleStage, SizeRule, TrainSampler,
+    resolve_plain, Augmentation, DecodedPair, ImageCache, PairSource, ProgressiveSchedule, SamplerConfig,
+    ScheduleStage, SizeRule, TrainSampler,
 };
 use image::RgbImage;
 use rand::SeedableRng;
@@ -61,18 +61,13 @@ fn explain(full: &RgbImage, patch: &RgbImage) -> Option<Augmentation> {
     }
     let (ox, oy) = decode_position(full.get_pixel(0, 0));
     let window = image::imageops::crop_imm(full, min_x - ox, min_y - oy, p, p).to_image();
-    Augmentation::ALL
-        .into_iter()
-        .find(|a| a.apply(&window) == *patch)
+    Augmentation::ALL.into_iter().find(|a| a.apply(&window) == *patch)
 }
 
 #[test]
 fn paired_random_crop_keeps_pairs_aligned_and_uses_every_mode() {
     let gt = position_pattern(40, 30);
-    let pair = DecodedPair {
-        lq: lq_of(&gt),
-        gt: gt.clone(),
-    };
+    let pair = DecodedPair { lq: lq_of(&gt), gt: gt.clone() };
     let meta = hidiff_data::ImagePair {
         name: "p.png".into(),
         lq: "in/p.png".into(),
@@ -83,23 +78,15 @@ fn paired_random_crop_keeps_pairs_aligned_and_uses_every_mode() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let mut seen = std::collections::HashSet::new();
     for _ in 0..200 {
-        let (lq_patch, gt_patch, draw) =
-            paired_random_crop(&mut rng, &meta, &pair, 16).expect("fits");
-        assert_eq!(
-            lq_patch,
-            lq_of(&gt_patch),
-            "lq and gt got different windows or modes"
-        );
+        let (lq_patch, gt_patch, draw) = paired_random_crop(&mut rng, &meta, &pair, 16).expect("fits");
+        assert_eq!(lq_patch, lq_of(&gt_patch), "lq and gt got different windows or modes");
         assert_eq!(explain(&gt, &gt_patch), Some(draw.augmentation));
         assert!(draw.top <= 14 && draw.left <= 24);
         seen.insert(draw.augmentation);
     }
     assert_eq!(seen.len(), 8, "all eight modes are drawn");
     let err = paired_random_crop(&mut rng, &meta, &pair, 31).expect_err("30 rows < 31");
-    assert!(matches!(
-        err,
-        hidiff_data::DataError::ImageTooSmall { needed: 31, .. }
-    ));
+    assert!(matches!(err, hidiff_data::DataError::ImageTooSmall { needed: 31, .. }));
 }
 
 #[test]
@@ -107,53 +94,26 @@ fn sampler_batches_keep_pairs_aligned_through_subcrops() {
     let root = tempfile::tempdir().expect("tempdir");
     write_pattern_pairs(root.path(), 3, 48, 40);
     let set = resolve_plain(root.path(), SizeRule::Equal).expect("pairs");
-    let full: Vec<RgbImage> = set
-        .pairs
-        .iter()
-        .map(|p| image::open(&p.gt).expect("gt").into_rgb8())
-        .collect();
+    let full: Vec<RgbImage> = set.pairs.iter().map(|p| image::open(&p.gt).expect("gt").into_rgb8()).collect();
     let stages = vec![
-        ScheduleStage {
-            until_iter: 3,
-            patch: 16,
-            batch: 4,
-        },
-        ScheduleStage {
-            until_iter: u64::MAX,
-            patch: 32,
-            batch: 2,
-        },
+        ScheduleStage { until_iter: 3, patch: 16, batch: 4 },
+        ScheduleStage { until_iter: u64::MAX, patch: 32, batch: 2 },
     ];
-    let config = SamplerConfig {
-        seed: 5,
-        schedule: ProgressiveSchedule::new(stages).expect("valid"),
-        cache: ImageCache::Lazy,
-    };
-    let sampler = TrainSampler::new(
-        Arc::new(PairSource::new(set, config.cache).expect("source")),
-        config,
-    )
-    .expect("sampler");
+    let config =
+        SamplerConfig { seed: 5, schedule: ProgressiveSchedule::new(stages).expect("valid"), cache: ImageCache::Lazy };
+    let sampler =
+        TrainSampler::new(Arc::new(PairSource::new(set, config.cache).expect("source")), config).expect("sampler");
     for iteration in 1..=6 {
         let batch = sampler.batch(iteration).expect("batch");
         let [b, c, h, w] = batch.shape;
         let expected = if iteration <= 3 { (4, 16) } else { (2, 32) };
-        assert_eq!(
-            (b, c, h, w),
-            (expected.0, 3, expected.1, expected.1),
-            "iteration {iteration}"
-        );
-        assert_eq!(
-            (batch.lq.len(), batch.gt.len()),
-            (b * c * h * w, b * c * h * w)
-        );
+        assert_eq!((b, c, h, w), (expected.0, 3, expected.1, expected.1), "iteration {iteration}");
+        assert_eq!((batch.lq.len(), batch.gt.len()), (b * c * h * w, b * c * h * w));
         let plane = 3 * h * w;
         for i in 0..b {
             let to_u8 = |v: &[f32]| -> RgbImage {
                 RgbImage::from_fn(w as u32, h as u32, |x, y| {
-                    let at = |ch: usize| {
-                        (v[ch * h * w + y as usize * w + x as usize] * 255.0).round() as u8
-                    };
+                    let at = |ch: usize| (v[ch * h * w + y as usize * w + x as usize] * 255.0).round() as u8;
                     image::Rgb([at(0), at(1), at(2)])
                 })
             };
@@ -170,22 +130,14 @@ fn sampler_batches_keep_pairs_aligned_through_subcrops() {
 }
 
 fn set_index(name: &str) -> usize {
-    name.trim_start_matches('p')
-        .trim_end_matches(".png")
-        .parse()
-        .expect("p<i>.png")
+    name.trim_start_matches('p').trim_end_matches(".png").parse().expect("p<i>.png")
 }
 
 #[test]
 fn the_one_pass_float_path_equals_crop_augment_subcrop() {
     let img = position_pattern(37, 29);
     for augmentation in Augmentation::ALL {
-        let draw = hidiff_data::crop::PatchDraw {
-            top: 5,
-            left: 9,
-            patch: 20,
-            augmentation,
-        };
+        let draw = hidiff_data::crop::PatchDraw { top: 5, left: 9, patch: 20, augmentation };
         let (sub_top, sub_left, size) = (3, 6, 12);
         let patch = draw.apply(&img);
         let window = image::imageops::crop_imm(&patch, sub_left, sub_top, size, size).to_image();

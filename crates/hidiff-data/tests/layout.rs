@@ -11,14 +11,7 @@ use hidiff_data::{resolve, resolve_plain, DataError, DatasetKind, SizeRule, Spli
 fn gopro_train_patches_pair_in_natural_order() {
     let root = tempfile::tempdir().expect("tempdir");
     let crop = root.path().join("GoPro/crop/train");
-    write_pairs(
-        &crop,
-        "input_crops",
-        "target_crops",
-        &["img10-1.png", "img2-1.png", "img2-3.png"],
-        16,
-        12,
-    );
+    write_pairs(&crop, "input_crops", "target_crops", &["img10-1.png", "img2-1.png", "img2-3.png"], 16, 12);
     // Hidden files and non-images are ignored on both sides.
     fs::write(crop.join("input_crops/.DS_Store"), b"x").expect("write");
     fs::write(crop.join("target_crops/notes.txt"), b"x").expect("write");
@@ -34,96 +27,27 @@ fn gopro_train_patches_pair_in_natural_order() {
 fn readme_variants_and_test_sets_are_found() {
     let root = tempfile::tempdir().expect("tempdir");
     let r = root.path();
-    write_pairs(
-        &r.join("GoPro/crop/val"),
-        "input",
-        "target",
-        &["a.png"],
-        8,
-        8,
-    );
-    write_pairs(
-        &r.join("test/GoPro"),
-        "input",
-        "target",
-        &["a.png", "b.png"],
-        8,
-        8,
-    );
+    write_pairs(&r.join("GoPro/crop/val"), "input", "target", &["a.png"], 8, 8);
+    write_pairs(&r.join("test/GoPro"), "input", "target", &["a.png", "b.png"], 8, 8);
     write_pairs(&r.join("test/HIDE"), "input", "target", &["h.png"], 8, 8);
-    write_pairs(
-        &r.join("test/RealBlur_J"),
-        "input",
-        "target",
-        &["j.png"],
-        8,
-        8,
-    );
-    write_pairs(
-        &r.join("RealBlur/train/RealBlur_R"),
-        "input",
-        "target",
-        &["r1.png", "r2.png"],
-        8,
-        8,
-    );
-    write_pairs(
-        &r.join("RealBlur/test/RealBlur_R"),
-        "input",
-        "target",
-        &["rv.png"],
-        8,
-        8,
-    );
+    write_pairs(&r.join("test/RealBlur_J"), "input", "target", &["j.png"], 8, 8);
+    write_pairs(&r.join("RealBlur/train/RealBlur_R"), "input", "target", &["r1.png", "r2.png"], 8, 8);
+    write_pairs(&r.join("RealBlur/test/RealBlur_R"), "input", "target", &["rv.png"], 8, 8);
 
     let val = resolve(r, DatasetKind::GoPro, Split::Val).expect("README crop/val/{input,target}");
     assert_eq!(val.folders.gt, r.join("GoPro/crop/val/target"));
-    assert_eq!(
-        resolve(r, DatasetKind::GoPro, Split::Test)
-            .expect("test/GoPro")
-            .len(),
-        2
-    );
-    assert_eq!(
-        resolve(r, DatasetKind::Hide, Split::Test)
-            .expect("HIDE")
-            .pairs[0]
-            .name,
-        "h.png"
-    );
+    assert_eq!(resolve(r, DatasetKind::GoPro, Split::Test).expect("test/GoPro").len(), 2);
+    assert_eq!(resolve(r, DatasetKind::Hide, Split::Test).expect("HIDE").pairs[0].name, "h.png");
     let j = resolve(r, DatasetKind::RealBlurJ, Split::Test).expect("RealBlur_J test");
     assert_eq!(j.folders.lq, r.join("test/RealBlur_J/input"));
-    assert_eq!(
-        resolve(r, DatasetKind::RealBlurR, Split::Train)
-            .expect("RealBlur_R train")
-            .len(),
-        2
-    );
+    assert_eq!(resolve(r, DatasetKind::RealBlurR, Split::Train).expect("RealBlur_R train").len(), 2);
     // RealBlur-trained validation uses RealBlur/test/..., and the test split falls back to it.
-    assert_eq!(
-        resolve(r, DatasetKind::RealBlurR, Split::Val)
-            .expect("val")
-            .pairs[0]
-            .name,
-        "rv.png"
-    );
-    assert_eq!(
-        resolve(r, DatasetKind::RealBlurR, Split::Test)
-            .expect("fallback")
-            .pairs[0]
-            .name,
-        "rv.png"
-    );
+    assert_eq!(resolve(r, DatasetKind::RealBlurR, Split::Val).expect("val").pairs[0].name, "rv.png");
+    assert_eq!(resolve(r, DatasetKind::RealBlurR, Split::Test).expect("fallback").pairs[0].name, "rv.png");
 
     // The configs' GoPro test folder wins over the README's.
     write_pairs(&r.join("GoPro/test"), "input", "target", &["c.png"], 8, 8);
-    assert_eq!(
-        resolve(r, DatasetKind::GoPro, Split::Test)
-            .expect("GoPro/test")
-            .pairs[0]
-            .name,
-        "c.png"
-    );
+    assert_eq!(resolve(r, DatasetKind::GoPro, Split::Test).expect("GoPro/test").pairs[0].name, "c.png");
 
     let plain = resolve_plain(&r.join("test/HIDE"), SizeRule::Equal).expect("plain folder");
     assert_eq!(plain.len(), 1);
@@ -156,40 +80,24 @@ fn unpaired_files_are_listed_by_name() {
     save(&flat(8, 8, 1), &dir.join("target/only_out.png"));
     let err = resolve(root.path(), DatasetKind::Hide, Split::Test).expect_err("must fail");
     match &err {
-        DataError::Unpaired {
-            only_lq, only_gt, ..
-        } => {
+        DataError::Unpaired { only_lq, only_gt, .. } => {
             assert_eq!(only_lq, &["only_in.png".to_string()]);
             assert_eq!(only_gt, &["only_out.png".to_string()]);
         }
         other => panic!("expected Unpaired, got {other:?}"),
     }
-    assert!(
-        err.to_string().contains("only_in.png") && err.to_string().contains("only_out.png"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("only_in.png") && err.to_string().contains("only_out.png"), "{err}");
 }
 
 #[test]
 fn size_mismatch_is_an_error_for_training_but_gt_may_cover_lq_for_test() {
     let root = tempfile::tempdir().expect("tempdir");
     let r = root.path();
-    save(
-        &flat(16, 16, 1),
-        &r.join("RealBlur/train/RealBlur_J/input/x.png"),
-    );
-    save(
-        &flat(18, 16, 1),
-        &r.join("RealBlur/train/RealBlur_J/target/x.png"),
-    );
+    save(&flat(16, 16, 1), &r.join("RealBlur/train/RealBlur_J/input/x.png"));
+    save(&flat(18, 16, 1), &r.join("RealBlur/train/RealBlur_J/target/x.png"));
     let err = resolve(r, DatasetKind::RealBlurJ, Split::Train).expect_err("must fail");
     match &err {
-        DataError::PairSizeMismatch {
-            lq_size,
-            gt_size,
-            gt,
-            ..
-        } => {
+        DataError::PairSizeMismatch { lq_size, gt_size, gt, .. } => {
             assert_eq!((*lq_size, *gt_size), ((16, 16), (18, 16)));
             assert!(gt.ends_with("target/x.png"));
         }
@@ -225,12 +133,8 @@ fn empty_set_and_missing_split_are_errors() {
     fs::create_dir_all(root.path().join("test/HIDE/target")).expect("mkdir");
     let err = resolve(root.path(), DatasetKind::Hide, Split::Test).expect_err("must fail");
     assert!(matches!(err, DataError::EmptySet { .. }), "{err:?}");
-    let err =
-        resolve(root.path(), DatasetKind::Hide, Split::Train).expect_err("HIDE has no train split");
+    let err = resolve(root.path(), DatasetKind::Hide, Split::Train).expect_err("HIDE has no train split");
     assert!(matches!(err, DataError::NoSuchSplit { .. }), "{err:?}");
-    assert_eq!(
-        "RealBlur_J".parse::<DatasetKind>().expect("parses"),
-        DatasetKind::RealBlurJ
-    );
+    assert_eq!("RealBlur_J".parse::<DatasetKind>().expect("parses"), DatasetKind::RealBlurJ);
     assert!("gopro2".parse::<DatasetKind>().is_err());
 }

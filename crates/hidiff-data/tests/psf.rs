@@ -17,10 +17,7 @@ fn every_psf_sums_to_one_is_non_negative_and_centred() {
         let trajectory = Trajectory::random(&params, &mut rng);
         big_shakes += trajectory.big_shakes;
         assert_eq!(trajectory.points.len(), 2000);
-        assert!(
-            (trajectory.length() - params.length).abs() < 1e-6 * params.length.max(1.0),
-            "path length"
-        );
+        assert!((trajectory.length() - params.length).abs() < 1e-6 * params.length.max(1.0), "path length");
         for exposure in [0.01, 0.1, 0.5, 0.77, 1.0] {
             let psf = Psf::from_path(&trajectory.points, exposure);
             let sum: f64 = psf.weights().iter().map(|&w| f64::from(w)).sum();
@@ -35,12 +32,7 @@ fn every_psf_sums_to_one_is_non_negative_and_centred() {
         // pixels; higher anxieties may coil it up tightly.
         if params.length > 10.0 && params.anxiety <= 0.01 {
             let psf = Psf::from_path(&trajectory.points, 1.0);
-            assert!(
-                psf.taps().len() > 8,
-                "{} taps for a {:.1} px path",
-                psf.taps().len(),
-                params.length
-            );
+            assert!(psf.taps().len() > 8, "{} taps for a {:.1} px path", psf.taps().len(), params.length);
             assert!(psf.weights().iter().cloned().fold(0.0, f32::max) < 0.5);
         }
     }
@@ -49,11 +41,7 @@ fn every_psf_sums_to_one_is_non_negative_and_centred() {
 
 #[test]
 fn the_same_generator_state_gives_the_same_trajectory() {
-    let params = TrajectoryParams {
-        samples: 500,
-        length: 12.0,
-        anxiety: 0.005,
-    };
+    let params = TrajectoryParams { samples: 500, length: 12.0, anxiety: 0.005 };
     let a = Trajectory::random(&params, &mut rand_chacha::ChaCha8Rng::seed_from_u64(3));
     let b = Trajectory::random(&params, &mut rand_chacha::ChaCha8Rng::seed_from_u64(3));
     let c = Trajectory::random(&params, &mut rand_chacha::ChaCha8Rng::seed_from_u64(4));

@@ -10,48 +10,22 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use common::{flat, lq_of, position_pattern, save, write_pattern_pairs};
 use hidiff_data::{
-    resolve, resolve_plain, DatasetKind, EvalDataset, ImageCache, PairBatcher, PairSource,
-    ProgressiveSchedule, RandomPatchDataset, SamplerConfig, ScheduleStage, SizeRule, Split,
-    TrainSampler,
+    resolve, resolve_plain, DatasetKind, EvalDataset, ImageCache, PairBatcher, PairSource, ProgressiveSchedule,
+    RandomPatchDataset, SamplerConfig, ScheduleStage, SizeRule, Split, TrainSampler,
 };
 
 fn progressive() -> ProgressiveSchedule {
     ProgressiveSchedule::new(vec![
-        ScheduleStage {
-            until_iter: 2,
-            patch: 16,
-            batch: 4,
-        },
-        ScheduleStage {
-            until_iter: 4,
-            patch: 24,
-            batch: 2,
-        },
-        ScheduleStage {
-            until_iter: u64::MAX,
-            patch: 32,
-            batch: 1,
-        },
+        ScheduleStage { until_iter: 2, patch: 16, batch: 4 },
+        ScheduleStage { until_iter: 4, patch: 24, batch: 2 },
+        ScheduleStage { until_iter: u64::MAX, patch: 32, batch: 1 },
     ])
     .expect("valid")
 }
 
-fn sampler(
-    dir: &std::path::Path,
-    seed: u64,
-    schedule: ProgressiveSchedule,
-    cache: ImageCache,
-) -> TrainSampler {
+fn sampler(dir: &std::path::Path, seed: u64, schedule: ProgressiveSchedule, cache: ImageCache) -> TrainSampler {
     let set = resolve_plain(dir, SizeRule::Equal).expect("pairs");
-    TrainSampler::from_set(
-        set,
-        SamplerConfig {
-            seed,
-            schedule,
-            cache,
-        },
-    )
-    .expect("sampler")
+    TrainSampler::from_set(set, SamplerConfig { seed, schedule, cache }).expect("sampler")
 }
 
 #[test]
@@ -65,11 +39,7 @@ fn same_seed_and_iteration_give_the_same_batch() {
         b.batch(i).expect("batch");
     }
     for i in [1, 2, 3, 5, 1000] {
-        assert_eq!(
-            a.batch(i).expect("batch"),
-            b.batch(i).expect("batch"),
-            "iteration {i}"
-        );
+        assert_eq!(a.batch(i).expect("batch"), b.batch(i).expect("batch"), "iteration {i}");
     }
     assert_eq!(a.batch(3).expect("batch").shape, [2, 3, 24, 24]);
     assert_ne!(a.batch(1).expect("batch"), a.batch(2).expect("batch"));
@@ -77,23 +47,14 @@ fn same_seed_and_iteration_give_the_same_batch() {
     assert_ne!(a.batch(1).expect("batch"), other.batch(1).expect("batch"));
     assert!(a.batch(0).is_err(), "iterations count from 1");
     let all = a.batch(7).expect("batch");
-    assert!(all
-        .lq
-        .iter()
-        .chain(&all.gt)
-        .all(|v| (0.0..=1.0).contains(v)));
+    assert!(all.lq.iter().chain(&all.gt).all(|v| (0.0..=1.0).contains(v)));
 }
 
 #[test]
 fn every_pair_is_seen_once_per_epoch() {
     let root = tempfile::tempdir().expect("tempdir");
     write_pattern_pairs(root.path(), 6, 20, 20);
-    let s = sampler(
-        root.path(),
-        1,
-        ProgressiveSchedule::constant(16, 3).expect("valid"),
-        ImageCache::Lazy,
-    );
+    let s = sampler(root.path(), 1, ProgressiveSchedule::constant(16, 3).expect("valid"), ImageCache::Lazy);
     for epoch in 0..3u64 {
         let mut counts = HashMap::new();
         for i in 1..=2 {
@@ -111,19 +72,9 @@ fn images_smaller_than_the_largest_patch_are_rejected() {
     let root = tempfile::tempdir().expect("tempdir");
     write_pattern_pairs(root.path(), 2, 30, 30);
     let set = resolve_plain(root.path(), SizeRule::Equal).expect("pairs");
-    let config = SamplerConfig {
-        seed: 1,
-        schedule: progressive(),
-        cache: ImageCache::Off,
-    };
+    let config = SamplerConfig { seed: 1, schedule: progressive(), cache: ImageCache::Off };
     let err = TrainSampler::from_set(set, config).expect_err("30 < 32");
-    assert!(
-        matches!(
-            err,
-            hidiff_data::DataError::ImageTooSmall { needed: 32, .. }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, hidiff_data::DataError::ImageTooSmall { needed: 32, .. }), "{err:?}");
 }
 
 #[test]
@@ -136,16 +87,9 @@ fn burn_dataset_and_batcher_give_aligned_tensors() {
     assert_eq!(dataset.len(), 10);
     assert!(dataset.get(10).is_none());
     let items: Vec<_> = (0..4).map(|i| dataset.get(i).expect("item")).collect();
-    assert_eq!(
-        items[2],
-        dataset.get(2).expect("item"),
-        "items are a pure function of the index"
-    );
+    assert_eq!(items[2], dataset.get(2).expect("item"), "items are a pure function of the index");
     for item in &items {
-        assert_eq!(
-            (item.height, item.width, item.lq.len()),
-            (24, 24, 3 * 24 * 24)
-        );
+        assert_eq!((item.height, item.width, item.lq.len()), (24, 24, 3 * 24 * 24));
         for (l, g) in item.lq.iter().zip(&item.gt) {
             assert!((l + g - 1.0).abs() < 1e-6, "lq = 1 - gt on aligned pairs");
         }
@@ -154,23 +98,13 @@ fn burn_dataset_and_batcher_give_aligned_tensors() {
     let batch: hidiff_data::PairTensors<NdArray> = PairBatcher.batch(items, &device);
     assert_eq!(batch.lq.dims(), [4, 3, 24, 24]);
     assert_eq!(batch.gt.dims(), [4, 3, 24, 24]);
-    let sum = (batch.lq + batch.gt)
-        .into_data()
-        .to_vec::<f32>()
-        .expect("f32");
+    let sum = (batch.lq + batch.gt).into_data().to_vec::<f32>().expect("f32");
     assert!(sum.iter().all(|v| (v - 1.0).abs() < 1e-6));
     assert!(dataset.take_errors().is_empty());
 
     // The sampler's batch converts to the same kind of tensors.
-    let s = TrainSampler::new(
-        source,
-        SamplerConfig {
-            seed: 2,
-            schedule: progressive(),
-            cache: ImageCache::Lazy,
-        },
-    )
-    .expect("sampler");
+    let s = TrainSampler::new(source, SamplerConfig { seed: 2, schedule: progressive(), cache: ImageCache::Lazy })
+        .expect("sampler");
     let (lq, gt) = s.batch(1).expect("batch").into_tensors::<NdArray>(&device);
     assert_eq!((lq.dims(), gt.dims()), ([4, 3, 16, 16], [4, 3, 16, 16]));
 }

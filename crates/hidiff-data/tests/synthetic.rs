@@ -7,17 +7,13 @@ use std::path::Path;
 
 use common::psnr;
 use hidiff_data::synthetic::{
-    ensure_dataset, generate, synthesize_pair, BlurMode, EnsureOutcome, NoiseConfig,
-    SyntheticConfig, SyntheticSplit, MARKER_FILE,
+    ensure_dataset, generate, synthesize_pair, BlurMode, EnsureOutcome, NoiseConfig, SyntheticConfig, SyntheticSplit,
+    MARKER_FILE,
 };
 use hidiff_data::{resolve, DatasetKind, Split};
 
 fn small(seed: u64) -> SyntheticConfig {
-    SyntheticConfig {
-        min_size: [64, 64],
-        max_size: [96, 96],
-        ..SyntheticConfig::with_counts(seed, 6, 3, 3)
-    }
+    SyntheticConfig { min_size: [64, 64], max_size: [96, 96], ..SyntheticConfig::with_counts(seed, 6, 3, 3) }
 }
 
 /// Every file under `dir`, relative path → bytes.
@@ -26,10 +22,8 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     for split in ["train", "test", "test_shift"] {
         for side in ["input", "target"] {
             let sub = dir.join(split).join(side);
-            let mut names: Vec<_> = fs::read_dir(&sub)
-                .expect("folder")
-                .map(|e| e.expect("entry").file_name())
-                .collect();
+            let mut names: Vec<_> =
+                fs::read_dir(&sub).expect("folder").map(|e| e.expect("entry").file_name()).collect();
             names.sort();
             for name in names {
                 let rel = format!("{split}/{side}/{}", name.to_string_lossy());
@@ -42,11 +36,8 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn generation_is_deterministic_for_a_seed_and_differs_between_seeds() {
-    let (a, b, c) = (
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-        tempfile::tempdir().expect("tmp"),
-    );
+    let (a, b, c) =
+        (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
     let report = generate(&small(1), a.path(), &hidiff_data::no_progress).expect("generate");
     assert_eq!(report.pairs, [6, 3, 3]);
     generate(&small(1), b.path(), &hidiff_data::no_progress).expect("generate");
@@ -61,19 +52,10 @@ fn generation_is_deterministic_for_a_seed_and_differs_between_seeds() {
     // The generated root resolves like any data set.
     let train = resolve(a.path(), DatasetKind::Synthetic, Split::Train).expect("train");
     assert_eq!(train.len(), 6);
-    assert_eq!(
-        resolve(a.path(), DatasetKind::SyntheticShift, Split::Test)
-            .expect("shift")
-            .len(),
-        3
-    );
+    assert_eq!(resolve(a.path(), DatasetKind::SyntheticShift, Split::Test).expect("shift").len(), 3);
     let sizes_ok = train.pairs.iter().all(|p| {
         let (w, h) = p.lq_size;
-        (64..=96).contains(&w)
-            && (64..=96).contains(&h)
-            && w % 8 == 0
-            && h % 8 == 0
-            && p.lq_size == p.gt_size
+        (64..=96).contains(&w) && (64..=96).contains(&h) && w % 8 == 0 && h % 8 == 0 && p.lq_size == p.gt_size
     });
     assert!(sizes_ok);
 
@@ -82,17 +64,9 @@ fn generation_is_deterministic_for_a_seed_and_differs_between_seeds() {
         EnsureOutcome::Existing(marker) => assert_eq!(marker.config, small(1)),
         EnsureOutcome::Generated(_) => panic!("a complete set must not be regenerated"),
     }
-    let fewer = SyntheticConfig {
-        train: 2,
-        ..small(1)
-    };
+    let fewer = SyntheticConfig { train: 2, ..small(1) };
     generate(&fewer, a.path(), &hidiff_data::no_progress).expect("regenerate");
-    assert_eq!(
-        resolve(a.path(), DatasetKind::Synthetic, Split::Train)
-            .expect("train")
-            .len(),
-        2
-    );
+    assert_eq!(resolve(a.path(), DatasetKind::Synthetic, Split::Train).expect("train").len(), 2);
 }
 
 #[test]
@@ -112,16 +86,9 @@ fn the_blur_is_real() {
     }
     // GoPro's blurry inputs score about 25.6 dB against their sharp frames.
     let mean = psnrs.iter().map(|p| p.0).sum::<f64>() / psnrs.len() as f64;
-    assert!(
-        mean < 30.0,
-        "mean PSNR of blurred against sharp {mean:.1} dB"
-    );
+    assert!(mean < 30.0, "mean PSNR of blurred against sharp {mean:.1} dB");
     let below_40 = psnrs.iter().filter(|p| p.0 < 40.0).count();
-    assert!(
-        below_40 * 10 >= psnrs.len() * 9,
-        "only {below_40} of {} pairs below 40 dB",
-        psnrs.len()
-    );
+    assert!(below_40 * 10 >= psnrs.len() * 9, "only {below_40} of {} pairs below 40 dB", psnrs.len());
     // The shifted test set shakes along longer paths.
     let mean_length = |s: SyntheticSplit| {
         let v: Vec<f64> = psnrs.iter().filter(|p| p.1 == s).map(|p| p.2).collect();
@@ -129,21 +96,12 @@ fn the_blur_is_real() {
     };
     assert!(mean_length(SyntheticSplit::TestShift) > mean_length(SyntheticSplit::Test) + 3.0);
     // Both modes occur in the standard blur.
-    let modes: std::collections::HashSet<_> = (0..20)
-        .map(|i| {
-            synthesize_pair(&config, SyntheticSplit::Train, i)
-                .expect("pair")
-                .info
-                .mode
-        })
-        .collect();
+    let modes: std::collections::HashSet<_> =
+        (0..20).map(|i| synthesize_pair(&config, SyntheticSplit::Train, i).expect("pair").info.mode).collect();
     assert_eq!(modes.len(), 2);
     // Noise is added to the blurry image only.
     let mut quiet = small(7);
-    quiet.noise = NoiseConfig {
-        read_sigma: [0.0, 0.0],
-        shot_gain: [0.0, 0.0],
-    };
+    quiet.noise = NoiseConfig { read_sigma: [0.0, 0.0], shot_gain: [0.0, 0.0] };
     let noisy = synthesize_pair(&config, SyntheticSplit::Train, 0).expect("pair");
     let clean = synthesize_pair(&quiet, SyntheticSplit::Train, 0).expect("pair");
     assert_eq!(noisy.gt, clean.gt);
@@ -154,37 +112,20 @@ fn the_blur_is_real() {
 fn invalid_configurations_are_rejected() {
     let mut c = small(1);
     c.min_size = [100, 64];
-    assert!(generate(
-        &c,
-        Path::new("/nonexistent/never-written"),
-        &hidiff_data::no_progress
-    )
-    .is_err());
+    assert!(generate(&c, Path::new("/nonexistent/never-written"), &hidiff_data::no_progress).is_err());
     let mut c = small(1);
     c.blur.exposure = [0.0, 1.0];
     assert!(synthesize_pair(&c, SyntheticSplit::Train, 0).is_err());
     let text = r#"{"seed": 1, "trian": 5}"#;
-    assert!(
-        serde_json::from_str::<SyntheticConfig>(text).is_err(),
-        "unknown fields are rejected"
-    );
+    assert!(serde_json::from_str::<SyntheticConfig>(text).is_err(), "unknown fields are rejected");
 }
 
 #[test]
 fn embedded_photographs_decode_and_both_pools_have_some() {
     use hidiff_data::synthetic::photos::{decoded_photo, photo_sizes, PhotoPool, PHOTOS};
     for (i, photo) in PHOTOS.iter().enumerate() {
-        assert_eq!(
-            decoded_photo(i).dimensions(),
-            photo_sizes()[i],
-            "{}",
-            photo.name
-        );
-        assert!(
-            photo_sizes()[i].0.min(photo_sizes()[i].1) >= 300,
-            "{}",
-            photo.name
-        );
+        assert_eq!(decoded_photo(i).dimensions(), photo_sizes()[i], "{}", photo.name);
+        assert!(photo_sizes()[i].0.min(photo_sizes()[i].1) >= 300, "{}", photo.name);
     }
     assert!(PHOTOS.iter().filter(|p| p.pool == PhotoPool::Train).count() >= 6);
     assert!(PHOTOS.iter().filter(|p| p.pool == PhotoPool::Test).count() >= 2);

@@ -34,7 +34,11 @@ fn model(name: &str) -> hidiff_model::HiDiff<B> {
 }
 
 fn psnr(a: &[f32], b: &[f32]) -> f64 {
-    let mse = a.iter().zip(b).map(|(x, y)| (f64::from(x.clamp(0.0, 1.0)) - f64::from(y.clamp(0.0, 1.0))).powi(2)).sum::<f64>()
+    let mse = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (f64::from(x.clamp(0.0, 1.0)) - f64::from(y.clamp(0.0, 1.0))).powi(2))
+        .sum::<f64>()
         / a.len() as f64;
     10.0 * (1.0 / mse).log10()
 }
@@ -45,8 +49,9 @@ fn tiling(image: &Path, name: &str, tile: usize, overlap: usize) {
     // Materialised once (`to_device`), so that every clone has the same weights.
     let m = model(name);
     let run = |tiling, tile_prior| {
-        let d = Deblurrer::new(m.clone(), Default::default(), DeblurOptions { tiling, tile_prior, ..Default::default() })
-            .expect("options");
+        let d =
+            Deblurrer::new(m.clone(), Default::default(), DeblurOptions { tiling, tile_prior, ..Default::default() })
+                .expect("options");
         let t = Instant::now();
         let out = d.deblur_planar(&img.rgb, h, w, &mut || {});
         (out, t.elapsed().as_secs_f64(), d.grid(h, w).map_or(1, |g| g.len()))
@@ -64,8 +69,9 @@ fn tiling(image: &Path, name: &str, tile: usize, overlap: usize) {
 }
 
 fn speed(name: &str, size: usize, repeats: usize) {
-    let d = Deblurrer::new(model(name), Default::default(), DeblurOptions { tiling: Tiling::Off, ..Default::default() })
-        .expect("options");
+    let d =
+        Deblurrer::new(model(name), Default::default(), DeblurOptions { tiling: Tiling::Off, ..Default::default() })
+            .expect("options");
     let input: Vec<f32> = (0..3 * size * size).map(|i| ((i * 7919) % 256) as f32 / 255.0).collect();
     let _ = d.deblur_planar(&input, size, size, &mut || {});
     let mut times: Vec<f64> = (0..repeats)
@@ -78,7 +84,10 @@ fn speed(name: &str, size: usize, repeats: usize) {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     let mp = (size * size) as f64 / 1e6;
-    println!("model {name}, {size}x{size}: {median:.3} s per image, {:.2} s per megapixel (median of {repeats})", median / mp);
+    println!(
+        "model {name}, {size}x{size}: {median:.3} s per image, {:.2} s per megapixel (median of {repeats})",
+        median / mp
+    );
 }
 
 fn main() {

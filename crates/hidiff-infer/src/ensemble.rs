@@ -104,7 +104,10 @@ mod tests {
             let v = y.clone().into_data().to_vec::<f32>().unwrap();
             assert!(!seen.contains(&v), "{t:?} repeats another transform");
             seen.push(v);
-            assert_eq!(t.invert(y).into_data().to_vec::<f32>().unwrap(), x.clone().into_data().to_vec::<f32>().unwrap());
+            assert_eq!(
+                t.invert(y).into_data().to_vec::<f32>().unwrap(),
+                x.clone().into_data().to_vec::<f32>().unwrap()
+            );
         }
     }
 

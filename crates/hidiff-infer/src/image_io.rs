@@ -26,8 +26,8 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-pub use hidiff_io::PixelBudget;
 use hidiff_io::ImageFile;
+pub use hidiff_io::PixelBudget;
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, Rgba};
 
@@ -195,7 +195,9 @@ impl InputImage {
             DynamicImage::ImageRgb8(b) => (C::Rgb, D::U8, wrap8(split_channels(b.as_raw(), 3, false, from_u8))),
             DynamicImage::ImageRgba8(b) => (C::Rgba, D::U8, wrap8(split_channels(b.as_raw(), 4, false, from_u8))),
             DynamicImage::ImageLuma16(b) => (C::Gray, D::U16, wrap16(split_channels(b.as_raw(), 1, true, from_u16))),
-            DynamicImage::ImageLumaA16(b) => (C::GrayAlpha, D::U16, wrap16(split_channels(b.as_raw(), 2, true, from_u16))),
+            DynamicImage::ImageLumaA16(b) => {
+                (C::GrayAlpha, D::U16, wrap16(split_channels(b.as_raw(), 2, true, from_u16)))
+            }
             DynamicImage::ImageRgb16(b) => (C::Rgb, D::U16, wrap16(split_channels(b.as_raw(), 3, false, from_u16))),
             DynamicImage::ImageRgba16(b) => (C::Rgba, D::U16, wrap16(split_channels(b.as_raw(), 4, false, from_u16))),
             DynamicImage::ImageRgb32F(b) => (C::Rgb, D::F32, wrap32(split_channels(b.as_raw(), 3, false, unit))),
@@ -242,24 +244,36 @@ impl InputImage {
             (Channels::Gray, SampleDepth::U8, _) => {
                 DynamicImage::ImageLuma8(image_of::<Luma<u8>>(w, h, (0..n).map(|i| to_u8(gray(i))).collect()))
             }
-            (Channels::GrayAlpha, SampleDepth::U8, Some(Alpha::U8(a))) => DynamicImage::ImageLumaA8(
-                image_of::<LumaA<u8>>(w, h, (0..n).flat_map(|i| [to_u8(gray(i)), a[i]]).collect()),
-            ),
-            (Channels::Rgb, SampleDepth::U8, _) => DynamicImage::ImageRgb8(
-                image_of::<Rgb<u8>>(w, h, (0..n).flat_map(|i| colour(i).map(to_u8)).collect()),
-            ),
-            (Channels::Rgba, SampleDepth::U8, Some(Alpha::U8(a))) => DynamicImage::ImageRgba8(
-                image_of::<Rgba<u8>>(w, h, (0..n).flat_map(|i| with_alpha(colour(i).map(to_u8), a[i])).collect()),
-            ),
+            (Channels::GrayAlpha, SampleDepth::U8, Some(Alpha::U8(a))) => {
+                DynamicImage::ImageLumaA8(image_of::<LumaA<u8>>(
+                    w,
+                    h,
+                    (0..n).flat_map(|i| [to_u8(gray(i)), a[i]]).collect(),
+                ))
+            }
+            (Channels::Rgb, SampleDepth::U8, _) => {
+                DynamicImage::ImageRgb8(image_of::<Rgb<u8>>(w, h, (0..n).flat_map(|i| colour(i).map(to_u8)).collect()))
+            }
+            (Channels::Rgba, SampleDepth::U8, Some(Alpha::U8(a))) => DynamicImage::ImageRgba8(image_of::<Rgba<u8>>(
+                w,
+                h,
+                (0..n).flat_map(|i| with_alpha(colour(i).map(to_u8), a[i])).collect(),
+            )),
             (Channels::Gray, SampleDepth::U16, _) => {
                 DynamicImage::ImageLuma16(image_of::<Luma<u16>>(w, h, (0..n).map(|i| to_u16(gray(i))).collect()))
             }
-            (Channels::GrayAlpha, SampleDepth::U16, Some(Alpha::U16(a))) => DynamicImage::ImageLumaA16(
-                image_of::<LumaA<u16>>(w, h, (0..n).flat_map(|i| [to_u16(gray(i)), a[i]]).collect()),
-            ),
-            (Channels::Rgb, SampleDepth::U16, _) => DynamicImage::ImageRgb16(
-                image_of::<Rgb<u16>>(w, h, (0..n).flat_map(|i| colour(i).map(to_u16)).collect()),
-            ),
+            (Channels::GrayAlpha, SampleDepth::U16, Some(Alpha::U16(a))) => {
+                DynamicImage::ImageLumaA16(image_of::<LumaA<u16>>(
+                    w,
+                    h,
+                    (0..n).flat_map(|i| [to_u16(gray(i)), a[i]]).collect(),
+                ))
+            }
+            (Channels::Rgb, SampleDepth::U16, _) => DynamicImage::ImageRgb16(image_of::<Rgb<u16>>(
+                w,
+                h,
+                (0..n).flat_map(|i| colour(i).map(to_u16)).collect(),
+            )),
             (Channels::Rgba, SampleDepth::U16, Some(Alpha::U16(a))) => DynamicImage::ImageRgba16(
                 image_of::<Rgba<u16>>(w, h, (0..n).flat_map(|i| with_alpha(colour(i).map(to_u16), a[i])).collect()),
             ),
@@ -267,9 +281,11 @@ impl InputImage {
                 image_of::<Rgba<f32>>(w, h, (0..n).flat_map(|i| with_alpha(colour(i).map(unit), a[i])).collect()),
             ),
             // Float RGB, and float gray (which `image` never decodes to) as RGB.
-            _ => DynamicImage::ImageRgb32F(
-                image_of::<Rgb<f32>>(w, h, (0..n).flat_map(|i| colour(i).map(unit)).collect()),
-            ),
+            _ => DynamicImage::ImageRgb32F(image_of::<Rgb<f32>>(
+                w,
+                h,
+                (0..n).flat_map(|i| colour(i).map(unit)).collect(),
+            )),
         }
     }
 }

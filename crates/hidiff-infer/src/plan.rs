@@ -70,7 +70,8 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Vec<Job>> {
         } else {
             // A FIFO named x.png would block the decoder forever: refused by type now.
             hidiff_io::check_regular_file(input).map_err(crate::image_io::from_io)?;
-            let name = input.file_name().map(PathBuf::from).ok_or_else(|| InferError::MissingInput { path: input.clone() })?;
+            let name =
+                input.file_name().map(PathBuf::from).ok_or_else(|| InferError::MissingInput { path: input.clone() })?;
             vec![(input.clone(), name)]
         };
         for (file, relative) in found {
@@ -101,7 +102,13 @@ pub fn check_output_folder(dir: &Path) -> Result<()> {
 /// The image files under `dir/relative`, with their paths relative to `dir`, in
 /// natural order, by the workspace's listing rule ([`hidiff_io::list_entries`]).
 /// Names are kept as `OsString`s, so non-UTF-8 names reach the outputs unchanged.
-fn list_folder(dir: &Path, relative: &Path, recursive: bool, skip: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
+fn list_folder(
+    dir: &Path,
+    relative: &Path,
+    recursive: bool,
+    skip: &Path,
+    out: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<()> {
     let here = dir.join(relative);
     for entry in hidiff_io::list_entries(&here).map_err(crate::image_io::from_io)? {
         match entry {
@@ -192,7 +199,9 @@ mod tests {
     fn folders_files_recursion_and_the_output_folder() {
         let t = tempfile::tempdir().unwrap();
         let root = t.path();
-        for f in ["in/b10.png", "in/b2.png", "in/notes.txt", "in/.hidden.png", "in/sub/c.jpg", "in/out/old.png", "x.png"] {
+        for f in
+            ["in/b10.png", "in/b2.png", "in/notes.txt", "in/.hidden.png", "in/sub/c.jpg", "in/out/old.png", "x.png"]
+        {
             touch(&root.join(f));
         }
         let out = root.join("in/out");

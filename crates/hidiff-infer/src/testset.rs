@@ -82,7 +82,9 @@ pub fn resolve_test_set(data: &Path, set: &str) -> Result<TestSet> {
     let direct = PathBuf::from(set);
     let dir = if direct.join("input").is_dir() { direct } else { data.join(set) };
     let pairs = resolve_plain(&dir, SizeRule::GtCoversLq)?;
-    let name = crate::plan::absolute(&dir).file_name().map_or_else(|| "test".to_string(), |n| n.to_string_lossy().into_owned());
+    let name = crate::plan::absolute(&dir)
+        .file_name()
+        .map_or_else(|| "test".to_string(), |n| n.to_string_lossy().into_owned());
     Ok(TestSet { name, kind: None, pairs, protocol: paper_protocol(None) })
 }
 
@@ -195,7 +197,13 @@ fn run_test_with<B: Backend>(
         let (w, h) = pair.lq_size;
         deblurrer.check_size(&pair.lq, w, h)?;
         if w < MIN_SCORED_SIDE || h < MIN_SCORED_SIDE {
-            return Err(InferError::TooSmall { path: pair.lq.clone(), width: w, height: h, min: MIN_SCORED_SIDE, needed_by: "SSIM" });
+            return Err(InferError::TooSmall {
+                path: pair.lq.clone(),
+                width: w,
+                height: h,
+                min: MIN_SCORED_SIDE,
+                needed_by: "SSIM",
+            });
         }
         deblurrer.options().pixel_budget.check(&pair.gt, pair.gt_size.0, pair.gt_size.1).map_err(InferError::File)?;
         deblurrer.options().pixel_budget.check(&pair.lq, w, h).map_err(InferError::File)?;
@@ -291,10 +299,17 @@ impl TestReport {
         let basic = format!("basicsr ({})", protocol_source(Protocol::BasicSr));
         s.push_str(&format!("{:<40} {:>10.4} {:>8.4}\n", basic, self.basicsr.psnr, self.basicsr.ssim));
         if self.failed > 0 {
-            s.push_str(&format!("warning: the paper protocol failed on {} image(s); see the JSON report\n", self.failed));
+            s.push_str(&format!(
+                "warning: the paper protocol failed on {} image(s); see the JSON report\n",
+                self.failed
+            ));
         }
         if mp > 0.0 {
-            s.push_str(&format!("model time {:.2} s, {:.3} s per megapixel\n", self.model_seconds, self.model_seconds / mp));
+            s.push_str(&format!(
+                "model time {:.2} s, {:.3} s per megapixel\n",
+                self.model_seconds,
+                self.model_seconds / mp
+            ));
         }
         s
     }
@@ -304,7 +319,8 @@ impl TestReport {
     /// # Errors
     /// [`InferError::Io`] or [`InferError::Report`].
     pub fn save_json(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|source| InferError::Report { path: path.to_path_buf(), source })?;
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|source| InferError::Report { path: path.to_path_buf(), source })?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| InferError::io("cannot create", parent, e))?;
         }

@@ -236,7 +236,11 @@ mod tests {
     #[test]
     fn spans_are_aligned_cover_the_axis_and_overlap_enough() {
         for len in [8, 63, 64, 65, 100, 129, 200, 517, 1000, 1283] {
-            for spec in [TileSpec { size: 64, overlap: 16 }, TileSpec { size: 128, overlap: 32 }, TileSpec { size: 32, overlap: 0 }] {
+            for spec in [
+                TileSpec { size: 64, overlap: 16 },
+                TileSpec { size: 128, overlap: 32 },
+                TileSpec { size: 32, overlap: 0 },
+            ] {
                 let spans = layout_axis(len, spec, 8);
                 assert_eq!(spans[0].0, 0);
                 assert_eq!(spans.last().unwrap().1, len);

@@ -152,7 +152,8 @@ fn bad_weights_are_reported_with_the_file_and_the_fix() {
 fn bad_tile_options_are_refused() {
     let spec = |size, overlap| hidiff_infer::Tiling::Always(hidiff_infer::TileSpec { size, overlap });
     for tiling in [spec(100, 8), spec(16, 0), spec(64, 40)] {
-        let e = Deblurrer::new(golden_model(), Default::default(), DeblurOptions { tiling, ..Default::default() }).unwrap_err();
+        let e = Deblurrer::new(golden_model(), Default::default(), DeblurOptions { tiling, ..Default::default() })
+            .unwrap_err();
         assert!(matches!(e, InferError::InvalidOption(_)), "{e}");
     }
 }

@@ -50,7 +50,8 @@ fn self_ensemble_is_the_mean_of_the_eight_transformed_runs() {
     let seed = 3;
     let lq = pattern(h, w);
     let plain = golden_deblurrer(DeblurOptions { seed, tiling: Tiling::Off, ..Default::default() });
-    let ensemble = golden_deblurrer(DeblurOptions { seed, tiling: Tiling::Off, self_ensemble: true, ..Default::default() });
+    let ensemble =
+        golden_deblurrer(DeblurOptions { seed, tiling: Tiling::Off, self_ensemble: true, ..Default::default() });
     assert_eq!(ensemble.passes(h, w), 8);
 
     let mut passes = 0;

@@ -39,16 +39,28 @@ fn every_layout_round_trips_its_format() {
     let q8 = |v: f32| (v * 255.0).round() as u8;
     let q16 = |v: f32| (v * 65535.0).round() as u16;
 
-    let gray8 = DynamicImage::ImageLuma8(ImageBuffer::<Luma<u8>, _>::from_raw(w, h, (0..n).map(|i| q8(p[i])).collect()).unwrap());
+    let gray8 = DynamicImage::ImageLuma8(
+        ImageBuffer::<Luma<u8>, _>::from_raw(w, h, (0..n).map(|i| q8(p[i])).collect()).unwrap(),
+    );
     let rgba8 = DynamicImage::ImageRgba8(
-        ImageBuffer::<Rgba<u8>, _>::from_raw(w, h, (0..n).flat_map(|i| [q8(p[i]), q8(p[n + i]), q8(p[2 * n + i]), alpha8[i]]).collect())
-            .unwrap(),
+        ImageBuffer::<Rgba<u8>, _>::from_raw(
+            w,
+            h,
+            (0..n).flat_map(|i| [q8(p[i]), q8(p[n + i]), q8(p[2 * n + i]), alpha8[i]]).collect(),
+        )
+        .unwrap(),
     );
     let rgb16 = DynamicImage::ImageRgb16(
-        ImageBuffer::<Rgb<u16>, _>::from_raw(w, h, (0..n).flat_map(|i| [q16(p[i]), q16(p[n + i]), q16(p[2 * n + i])]).collect()).unwrap(),
+        ImageBuffer::<Rgb<u16>, _>::from_raw(
+            w,
+            h,
+            (0..n).flat_map(|i| [q16(p[i]), q16(p[n + i]), q16(p[2 * n + i])]).collect(),
+        )
+        .unwrap(),
     );
     let graya16 = DynamicImage::ImageLumaA16(
-        ImageBuffer::<LumaA<u16>, _>::from_raw(w, h, (0..n).flat_map(|i| [q16(p[n + i]), alpha16[i]]).collect()).unwrap(),
+        ImageBuffer::<LumaA<u16>, _>::from_raw(w, h, (0..n).flat_map(|i| [q16(p[n + i]), alpha16[i]]).collect())
+            .unwrap(),
     );
 
     // 8-bit gray: gray out = mean of the three output channels, quantised.

@@ -27,7 +27,8 @@ fn tiles_with_a_shared_prior_agree_with_the_whole_image() {
         let (per_tile, _) = run(h, w, Tiling::Always(spec), TilePrior::PerTile);
         assert!(n > 4, "the image is split ({n} tiles)");
         let (ps, pp) = (psnr(&shared, &whole), psnr(&per_tile, &whole));
-        report.push(format!("tile 64 overlap {overlap}: {n} tiles, shared prior {ps:.2} dB, prior per tile {pp:.2} dB"));
+        report
+            .push(format!("tile 64 overlap {overlap}: {n} tiles, shared prior {ps:.2} dB, prior per tile {pp:.2} dB"));
         assert!(ps > pp, "sharing the prior must help: {ps} vs {pp}");
         assert!(ps > 40.0, "tiled output too far from the whole image: {ps:.2} dB");
     }

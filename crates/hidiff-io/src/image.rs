@@ -196,7 +196,10 @@ mod tests {
         let e = read_image(&p, PixelBudget::DEFAULT).unwrap_err();
         assert!(matches!(e, Error::TooLarge { width: 100_000, height: 100_000, .. }), "{e}");
         let text = e.to_string();
-        assert!(text.contains("100000×100000") && text.contains("10000.0 megapixels") && text.contains("100.0"), "{text}");
+        assert!(
+            text.contains("100000×100000") && text.contains("10000.0 megapixels") && text.contains("100.0"),
+            "{text}"
+        );
         assert_eq!(read_image_size(&p, PixelBudget::megapixels(1e5)).unwrap(), (100_000, 100_000));
         // Within a raised budget the header passes and the decoder fails cleanly
         // on the missing data (a 4000×4000 declaration: 48 MB, always allocatable).

@@ -53,11 +53,7 @@ fn make_pair() -> (RgbImageU8, RgbImageU8) {
                 let mut acc = 0.0;
                 for dy in -1..=1 {
                     for dx in -1..=1 {
-                        acc += texture(
-                            x as f64 + 0.4 + f64::from(dx),
-                            y as f64 - 0.3 + f64::from(dy),
-                            c,
-                        );
+                        acc += texture(x as f64 + 0.4 + f64::from(dx), y as f64 - 0.3 + f64::from(dy), c);
                     }
                 }
                 let v = acc / 9.0 + 6.0 * (noise(x + 7, y + 3, c) - 0.5);
@@ -77,10 +73,7 @@ fn protocols(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(20));
     for protocol in Protocol::ALL {
         group.bench_function(protocol.name(), |b| {
-            b.iter(|| {
-                evaluate_pair(protocol, black_box(&gt), black_box(&pred))
-                    .expect("evaluation succeeds")
-            })
+            b.iter(|| evaluate_pair(protocol, black_box(&gt), black_box(&pred)).expect("evaluation succeeds"))
         });
     }
     group.finish();

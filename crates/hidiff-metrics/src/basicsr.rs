@@ -60,19 +60,12 @@ fn planes(
             [raw[i], raw[i + 1], raw[i + 2]]
         })
     });
-    let make = |data: Vec<f64>| PlaneF64 {
-        width,
-        height,
-        data,
-    };
+    let make = |data: Vec<f64>| PlaneF64 { width, height, data };
     if test_y_channel {
         return Ok(vec![make(pixels.map(luma).collect())]);
     }
-    let mut bgr = [
-        Vec::with_capacity(width * height),
-        Vec::with_capacity(width * height),
-        Vec::with_capacity(width * height),
-    ];
+    let mut bgr =
+        [Vec::with_capacity(width * height), Vec::with_capacity(width * height), Vec::with_capacity(width * height)];
     for [r, g, b] in pixels {
         bgr[0].push(f64::from(b));
         bgr[1].push(f64::from(g));
@@ -85,12 +78,7 @@ fn planes(
 ///
 /// One joint MSE over all (cropped) samples, `10·log10(255²/MSE)`, or `+∞`
 /// for identical images.
-pub fn calculate_psnr(
-    img: &RgbImageU8,
-    img2: &RgbImageU8,
-    crop_border: usize,
-    test_y_channel: bool,
-) -> Result<f64> {
+pub fn calculate_psnr(img: &RgbImageU8, img2: &RgbImageU8, crop_border: usize, test_y_channel: bool) -> Result<f64> {
     RgbImageU8::check_same_size(img2, img)?;
     let a = planes(img, crop_border, test_y_channel, 1, "PSNR")?;
     let b = planes(img2, crop_border, test_y_channel, 1, "PSNR")?;
@@ -111,12 +99,7 @@ pub fn calculate_psnr(
 
 /// BasicSR `calculate_ssim(img, img2, crop_border, test_y_channel=...)`: the
 /// unweighted mean of [`calculate_ssim_channels`].
-pub fn calculate_ssim(
-    img: &RgbImageU8,
-    img2: &RgbImageU8,
-    crop_border: usize,
-    test_y_channel: bool,
-) -> Result<f64> {
+pub fn calculate_ssim(img: &RgbImageU8, img2: &RgbImageU8, crop_border: usize, test_y_channel: bool) -> Result<f64> {
     let per_channel = calculate_ssim_channels(img, img2, crop_border, test_y_channel)?;
     Ok(per_channel.iter().sum::<f64>() / per_channel.len() as f64)
 }
@@ -159,8 +142,7 @@ fn ssim_plane(x: &PlaneF64, y: &PlaneF64) -> f64 {
         let sigma1_sq = s11[i] - m1_sq;
         let sigma2_sq = s22[i] - m2_sq;
         let sigma12 = s12[i] - m12;
-        sum += ((2.0 * m12 + C1) * (2.0 * sigma12 + C2))
-            / ((m1_sq + m2_sq + C1) * (sigma1_sq + sigma2_sq + C2));
+        sum += ((2.0 * m12 + C1) * (2.0 * sigma12 + C2)) / ((m1_sq + m2_sq + C1) * (sigma1_sq + sigma2_sq + C2));
     }
     sum / mu1.len() as f64
 }
@@ -176,11 +158,7 @@ fn filter_valid(src: &[f64], w: usize, h: usize, taps: &[f64; TAPS]) -> Vec<f64>
     for y in 0..h {
         let line = &src[y * w..(y + 1) * w];
         for x in 0..ow {
-            rows[y * ow + x] = taps
-                .iter()
-                .zip(&line[x..x + TAPS])
-                .map(|(t, v)| t * v)
-                .sum();
+            rows[y * ow + x] = taps.iter().zip(&line[x..x + TAPS]).map(|(t, v)| t * v).sum();
         }
     }
     // Vertical pass, valid rows only.
@@ -213,10 +191,7 @@ mod tests {
     fn identical_images_give_infinite_psnr_and_unit_ssim() {
         let data: Vec<u8> = (0..16 * 16 * 3).map(|i| (i * 37 % 251) as u8).collect();
         let img = RgbImageU8::from_raw(16, 16, data).expect("valid buffer");
-        assert_eq!(
-            calculate_psnr(&img, &img, 0, false).ok(),
-            Some(f64::INFINITY)
-        );
+        assert_eq!(calculate_psnr(&img, &img, 0, false).ok(), Some(f64::INFINITY));
         let ssim = calculate_ssim(&img, &img, 0, true).expect("16×16 is large enough");
         assert!((ssim - 1.0).abs() < 1e-12);
     }

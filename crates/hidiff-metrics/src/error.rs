@@ -173,11 +173,7 @@ impl MetricsError {
             | MetricsError::Decode { .. }
             | MetricsError::UnsupportedPixelFormat { .. }
             | MetricsError::SizeMismatch { .. }) => e,
-            other => MetricsError::Pair {
-                gt: gt.to_path_buf(),
-                pred: pred.to_path_buf(),
-                source: Box::new(other),
-            },
+            other => MetricsError::Pair { gt: gt.to_path_buf(), pred: pred.to_path_buf(), source: Box::new(other) },
         }
     }
 }

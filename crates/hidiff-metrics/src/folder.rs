@@ -105,11 +105,7 @@ pub struct ProgressFn<F> {
 impl<F: Fn(usize, usize) + Sync> ProgressFn<F> {
     /// Wraps `callback(done, total)`.
     pub fn new(callback: F) -> Self {
-        Self {
-            callback,
-            total: 0.into(),
-            done: 0.into(),
-        }
+        Self { callback, total: 0.into(), done: 0.into() }
     }
 }
 
@@ -144,15 +140,10 @@ impl Progress for indicatif::ProgressBar {
 /// The image files directly inside `dir` (not recursive), naturally sorted
 /// by file name; hidden files are skipped ([`hidiff_io::list_images`]).
 pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
-    let io_err = |source| MetricsError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
+    let io_err = |source| MetricsError::Io { path: dir.to_path_buf(), source };
     let meta = std::fs::metadata(dir).map_err(io_err)?;
     if !meta.is_dir() {
-        return Err(MetricsError::NotAFolder {
-            path: dir.to_path_buf(),
-        });
+        return Err(MetricsError::NotAFolder { path: dir.to_path_buf() });
     }
     // The workspace's one listing rule: hidden files (`._0001.png`) skipped,
     // image-named FIFOs and devices refused, natural order.
@@ -161,9 +152,7 @@ pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
         other => MetricsError::File(other),
     })?;
     if files.is_empty() {
-        return Err(MetricsError::EmptyFolder {
-            path: dir.to_path_buf(),
-        });
+        return Err(MetricsError::EmptyFolder { path: dir.to_path_buf() });
     }
     Ok(files)
 }
@@ -183,41 +172,22 @@ pub fn pair_folders(gt_dir: &Path, pred_dir: &Path, by: PairBy) -> Result<Vec<Im
                     pred_count: pred.len(),
                 });
             }
-            Ok(gt
-                .into_iter()
-                .zip(pred)
-                .map(|(gt, pred)| ImagePair { gt, pred })
-                .collect())
+            Ok(gt.into_iter().zip(pred).map(|(gt, pred)| ImagePair { gt, pred }).collect())
         }
         PairBy::Name => {
-            let by_name: std::collections::HashMap<_, _> = pred
-                .iter()
-                .filter_map(|p| Some((p.file_name()?.to_os_string(), p)))
-                .collect();
+            let by_name: std::collections::HashMap<_, _> =
+                pred.iter().filter_map(|p| Some((p.file_name()?.to_os_string(), p))).collect();
             let mut pairs = Vec::with_capacity(gt.len());
             for g in &gt {
                 let partner = g.file_name().and_then(|n| by_name.get(n));
                 let Some(p) = partner else {
-                    return Err(MetricsError::MissingPair {
-                        file: g.clone(),
-                        other_folder: pred_dir.to_path_buf(),
-                    });
+                    return Err(MetricsError::MissingPair { file: g.clone(), other_folder: pred_dir.to_path_buf() });
                 };
-                pairs.push(ImagePair {
-                    gt: g.clone(),
-                    pred: (*p).clone(),
-                });
+                pairs.push(ImagePair { gt: g.clone(), pred: (*p).clone() });
             }
-            let gt_names: std::collections::HashSet<_> =
-                gt.iter().filter_map(|g| g.file_name()).collect();
-            if let Some(extra) = pred
-                .iter()
-                .find(|p| p.file_name().is_none_or(|n| !gt_names.contains(n)))
-            {
-                return Err(MetricsError::MissingPair {
-                    file: extra.clone(),
-                    other_folder: gt_dir.to_path_buf(),
-                });
+            let gt_names: std::collections::HashSet<_> = gt.iter().filter_map(|g| g.file_name()).collect();
+            if let Some(extra) = pred.iter().find(|p| p.file_name().is_none_or(|n| !gt_names.contains(n))) {
+                return Err(MetricsError::MissingPair { file: extra.clone(), other_folder: gt_dir.to_path_buf() });
             }
             Ok(pairs)
         }
@@ -233,11 +203,7 @@ pub fn evaluate_files(protocol: Protocol, gt: &Path, pred: &Path) -> Result<Scor
 
 /// Scores every pair in parallel (rayon) and reports the per-image values and
 /// their means. Stops at the first failing pair and returns its error.
-pub fn evaluate_pairs(
-    protocol: Protocol,
-    pairs: &[ImagePair],
-    progress: &dyn Progress,
-) -> Result<Vec<ImageResult>> {
+pub fn evaluate_pairs(protocol: Protocol, pairs: &[ImagePair], progress: &dyn Progress) -> Result<Vec<ImageResult>> {
     progress.start(pairs.len());
     let results = pairs
         .par_iter()

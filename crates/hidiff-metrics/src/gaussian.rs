@@ -78,14 +78,7 @@ mod tests {
     /// Reference section 6.1 lists the taps for offsets −5..0.
     #[test]
     fn taps_match_the_reference_table() {
-        let expected = [
-            0.0010283801,
-            0.0075987581,
-            0.0360007721,
-            0.1093606895,
-            0.2130055377,
-            0.2660117249,
-        ];
+        let expected = [0.0010283801, 0.0075987581, 0.0360007721, 0.1093606895, 0.2130055377, 0.2660117249];
         for taps in [opencv_taps(), matlab_taps(), scipy_taps()] {
             for (k, e) in expected.iter().enumerate() {
                 assert!((taps[k] - e).abs() < 1e-10, "tap {k}: {} vs {e}", taps[k]);

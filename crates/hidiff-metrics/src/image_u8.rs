@@ -49,19 +49,9 @@ impl RgbImageU8 {
     pub fn from_raw(width: usize, height: usize, data: Vec<u8>) -> Result<Self> {
         let expected = width.saturating_mul(height).saturating_mul(3);
         if data.len() != expected {
-            return Err(MetricsError::BufferSize {
-                width,
-                height,
-                expected,
-                got: data.len(),
-            });
+            return Err(MetricsError::BufferSize { width, height, expected, got: data.len() });
         }
-        Ok(Self {
-            width,
-            height,
-            data,
-            source: None,
-        })
+        Ok(Self { width, height, data, source: None })
     }
 
     /// Reads and decodes an image file, applying the conversion rules of the
@@ -71,10 +61,9 @@ impl RgbImageU8 {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let decoded = hidiff_io::read_image(path, hidiff_io::PixelBudget::DEFAULT).map_err(|e| match e {
-            hidiff_io::Error::NotFound { path } => MetricsError::Io {
-                path,
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            },
+            hidiff_io::Error::NotFound { path } => {
+                MetricsError::Io { path, source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file") }
+            }
             hidiff_io::Error::Io { path, source, .. } => MetricsError::Io { path, source },
             hidiff_io::Error::Decode { path, reason } => MetricsError::Decode { path, source: *reason },
             other => MetricsError::File(other),
@@ -90,21 +79,13 @@ impl RgbImageU8 {
         let (width, height) = (image.width() as usize, image.height() as usize);
         let data = match image {
             DynamicImage::ImageRgb8(rgb) => rgb.into_raw(),
-            DynamicImage::ImageRgba8(rgba) => rgba
-                .into_raw()
-                .chunks_exact(4)
-                .flat_map(|p| [p[0], p[1], p[2]])
-                .collect(),
-            DynamicImage::ImageLuma8(gray) => gray
-                .into_raw()
-                .into_iter()
-                .flat_map(|v| [v, v, v])
-                .collect(),
-            DynamicImage::ImageLumaA8(gray) => gray
-                .into_raw()
-                .chunks_exact(2)
-                .flat_map(|p| [p[0], p[0], p[0]])
-                .collect(),
+            DynamicImage::ImageRgba8(rgba) => {
+                rgba.into_raw().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+            }
+            DynamicImage::ImageLuma8(gray) => gray.into_raw().into_iter().flat_map(|v| [v, v, v]).collect(),
+            DynamicImage::ImageLumaA8(gray) => {
+                gray.into_raw().chunks_exact(2).flat_map(|p| [p[0], p[0], p[0]]).collect()
+            }
             other => {
                 return Err(MetricsError::UnsupportedPixelFormat {
                     path: path.to_path_buf(),
@@ -167,21 +148,9 @@ impl RgbImageU8 {
     }
 
     /// Fails with [`MetricsError::TooSmall`] unless both sides are `≥ min`.
-    pub(crate) fn check_min_size(
-        &self,
-        width: usize,
-        height: usize,
-        min: usize,
-        what: &'static str,
-    ) -> Result<()> {
+    pub(crate) fn check_min_size(&self, width: usize, height: usize, min: usize, what: &'static str) -> Result<()> {
         if width < min || height < min {
-            return Err(MetricsError::TooSmall {
-                path: self.label(),
-                width,
-                height,
-                min,
-                what,
-            });
+            return Err(MetricsError::TooSmall { path: self.label(), width, height, min, what });
         }
         Ok(())
     }

@@ -47,8 +47,8 @@ pub mod report;
 
 pub use error::{MetricsError, Result};
 pub use folder::{
-    evaluate_files, evaluate_folders, evaluate_pairs, list_images, pair_folders, ImagePair,
-    NoProgress, PairBy, Progress, ProgressFn,
+    evaluate_files, evaluate_folders, evaluate_pairs, list_images, pair_folders, ImagePair, NoProgress, PairBy,
+    Progress, ProgressFn,
 };
 pub use image_u8::RgbImageU8;
 pub use protocol::{evaluate_pair, ParseProtocolError, Protocol, RealBlurDiagnostics, Scores};

@@ -89,8 +89,7 @@ pub fn ssim(input: &RgbImageU8, gt: &RgbImageU8) -> Result<f64> {
         let sx2 = f_xx[i] - mx * mx;
         let sy2 = f_yy[i] - my * my;
         let sxy = f_xy[i] - mx * my;
-        sum += ((2.0 * mx * my + C1) * (2.0 * sxy + C2))
-            / ((mx * mx + my * my + C1) * (sx2 + sy2 + C2));
+        sum += ((2.0 * mx * my + C1) * (2.0 * sxy + C2)) / ((mx * mx + my * my + C1) * (sx2 + sy2 + C2));
     }
     Ok(sum / x.len() as f64)
 }
@@ -106,12 +105,7 @@ struct VolumeFilter {
 
 impl VolumeFilter {
     fn new(width: usize, height: usize) -> Self {
-        Self {
-            width,
-            height,
-            taps: matlab_taps(),
-            mix: channel_mix(),
-        }
+        Self { width, height, taps: matlab_taps(), mix: channel_mix() }
     }
 
     /// Filters an HWC volume and returns the result in the same layout.
@@ -170,11 +164,7 @@ mod tests {
         ];
         for c in 0..3 {
             for k in 0..3 {
-                assert!(
-                    (m[c][k] - expected[c][k]).abs() < 1e-9,
-                    "{c},{k}: {}",
-                    m[c][k]
-                );
+                assert!((m[c][k] - expected[c][k]).abs() < 1e-9, "{c},{k}: {}", m[c][k]);
             }
         }
     }

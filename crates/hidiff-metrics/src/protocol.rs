@@ -33,12 +33,7 @@ pub enum Protocol {
 
 impl Protocol {
     /// All protocols, in documentation order.
-    pub const ALL: [Protocol; 4] = [
-        Protocol::BasicSr,
-        Protocol::BasicSrY,
-        Protocol::GoPro,
-        Protocol::RealBlur,
-    ];
+    pub const ALL: [Protocol; 4] = [Protocol::BasicSr, Protocol::BasicSrY, Protocol::GoPro, Protocol::RealBlur];
 
     /// The protocol's name on the command line and in JSON.
     pub fn name(self) -> &'static str {
@@ -66,10 +61,7 @@ impl FromStr for Protocol {
     type Err = ParseProtocolError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Protocol::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| ParseProtocolError(s.to_string()))
+        Protocol::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| ParseProtocolError(s.to_string()))
     }
 }
 
@@ -109,18 +101,11 @@ pub struct Scores {
 /// warps `pred` onto `gt` (the only protocol where the order matters).
 pub fn evaluate_pair(protocol: Protocol, gt: &RgbImageU8, pred: &RgbImageU8) -> Result<Scores> {
     RgbImageU8::check_same_size(gt, pred)?;
-    let simple = |psnr, ssim| Scores {
-        psnr,
-        ssim,
-        realblur: None,
-    };
+    let simple = |psnr, ssim| Scores { psnr, ssim, realblur: None };
     Ok(match protocol {
         Protocol::BasicSr | Protocol::BasicSrY => {
             let y = protocol == Protocol::BasicSrY;
-            simple(
-                basicsr::calculate_psnr(pred, gt, 0, y)?,
-                basicsr::calculate_ssim(pred, gt, 0, y)?,
-            )
+            simple(basicsr::calculate_psnr(pred, gt, 0, y)?, basicsr::calculate_ssim(pred, gt, 0, y)?)
         }
         Protocol::GoPro => simple(matlab::psnr(pred, gt)?, matlab::ssim(pred, gt)?),
         Protocol::RealBlur => {
@@ -167,21 +152,14 @@ mod tests {
             assert_eq!(p.name().parse::<Protocol>(), Ok(p));
             let json = serde_json::to_string(&p).expect("serialisable");
             assert_eq!(json, format!("\"{}\"", p.name()));
-            assert_eq!(
-                serde_json::from_str::<Protocol>(&json).expect("parsable"),
-                p
-            );
+            assert_eq!(serde_json::from_str::<Protocol>(&json).expect("parsable"), p);
         }
         assert!("BasicSR".parse::<Protocol>().is_err());
     }
 
     #[test]
     fn infinite_psnr_survives_json() {
-        let s = Scores {
-            psnr: f64::INFINITY,
-            ssim: 1.0,
-            realblur: None,
-        };
+        let s = Scores { psnr: f64::INFINITY, ssim: 1.0, realblur: None };
         let json = serde_json::to_string(&s).expect("serialisable");
         assert_eq!(json, r#"{"psnr":null,"ssim":1.0}"#);
         assert_eq!(serde_json::from_str::<Scores>(&json).expect("parsable"), s);

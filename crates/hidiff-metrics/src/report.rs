@@ -53,12 +53,7 @@ impl FolderReport {
             psnr: images.iter().map(|r| r.scores.psnr).sum::<f64>() / n,
             ssim: images.iter().map(|r| r.scores.ssim).sum::<f64>() / n,
         };
-        Self {
-            protocol,
-            pair_by,
-            mean,
-            images,
-        }
+        Self { protocol, pair_by, mean, images }
     }
 
     /// Writes `gt,pred,psnr,ssim` rows and a final `mean,,<psnr>,<ssim>` row.
@@ -67,24 +62,14 @@ impl FolderReport {
     pub fn write_csv(&self, mut out: impl Write) -> std::io::Result<()> {
         writeln!(out, "gt,pred,psnr,ssim")?;
         for r in &self.images {
-            writeln!(
-                out,
-                "{},{},{},{}",
-                csv_field(&r.gt),
-                csv_field(&r.pred),
-                r.scores.psnr,
-                r.scores.ssim
-            )?;
+            writeln!(out, "{},{},{},{}", csv_field(&r.gt), csv_field(&r.pred), r.scores.psnr, r.scores.ssim)?;
         }
         writeln!(out, "mean,,{},{}", self.mean.psnr, self.mean.ssim)
     }
 
     /// [`FolderReport::write_csv`] into a file.
     pub fn save_csv(&self, path: &Path) -> Result<()> {
-        let io_err = |source| MetricsError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io_err = |source| MetricsError::Io { path: path.to_path_buf(), source };
         let mut bytes = Vec::new();
         self.write_csv(&mut bytes).map_err(io_err)?;
         hidiff_io::write_atomic(path, &bytes).map_err(io_err)
@@ -107,25 +92,13 @@ mod tests {
 
     #[test]
     fn csv_quotes_awkward_names_and_writes_the_mean() {
-        let scores = |psnr, ssim| Scores {
-            psnr,
-            ssim,
-            realblur: None,
-        };
+        let scores = |psnr, ssim| Scores { psnr, ssim, realblur: None };
         let report = FolderReport::new(
             Protocol::GoPro,
             PairBy::Name,
             vec![
-                ImageResult {
-                    gt: "a,b.png".into(),
-                    pred: "x\"y.png".into(),
-                    scores: scores(30.0, 0.75),
-                },
-                ImageResult {
-                    gt: "c.png".into(),
-                    pred: "c.png".into(),
-                    scores: scores(20.0, 0.25),
-                },
+                ImageResult { gt: "a,b.png".into(), pred: "x\"y.png".into(), scores: scores(30.0, 0.75) },
+                ImageResult { gt: "c.png".into(), pred: "c.png".into(), scores: scores(20.0, 0.25) },
             ],
         );
         let mut buf = Vec::new();

@@ -27,25 +27,14 @@ fn rgb_psnr_and_ssim_match_every_case() {
             calculate_ssim(&case.pred, &case.gt, 0, false).expect("ssim"),
             case.num("/basicsr/rgb/ssim"),
         );
-        let per =
-            calculate_ssim_channels(&case.pred, &case.gt, 0, false).expect("ssim per channel");
+        let per = calculate_ssim_channels(&case.pred, &case.gt, 0, false).expect("ssim per channel");
         for (k, v) in per.iter().enumerate() {
-            channels.check(
-                &case.id,
-                *v,
-                case.num(&format!("/basicsr/rgb/ssim_per_channel_bgr/{k}")),
-            );
+            channels.check(&case.id, *v, case.num(&format!("/basicsr/rgb/ssim_per_channel_bgr/{k}")));
         }
         // The protocol entry point gives the same numbers.
         let s = evaluate_pair(Protocol::BasicSr, &case.gt, &case.pred).expect("evaluate_pair");
-        assert_eq!(
-            s.psnr,
-            calculate_psnr(&case.pred, &case.gt, 0, false).expect("psnr")
-        );
-        assert_eq!(
-            s.ssim,
-            calculate_ssim(&case.pred, &case.gt, 0, false).expect("ssim")
-        );
+        assert_eq!(s.psnr, calculate_psnr(&case.pred, &case.gt, 0, false).expect("psnr"));
+        assert_eq!(s.ssim, calculate_ssim(&case.pred, &case.gt, 0, false).expect("ssim"));
     }
     psnr.finish();
     ssim.finish();
@@ -61,13 +50,8 @@ fn y_channel_psnr_and_ssim_match_every_case() {
         psnr.check(&case.id, s.psnr, case.num("/basicsr/y/psnr"));
         ssim.check(&case.id, s.ssim, case.num("/basicsr/y/ssim"));
         // A BGR/RGB mix-up would land on the informative wrong value instead.
-        let wrong =
-            case.num("/basicsr/informative_NOT_protocol/y_channel_if_RGB_order_were_passed/psnr");
-        assert!(
-            (s.psnr - wrong).abs() > 1e-3,
-            "{}: Y computed in the wrong channel order",
-            case.id
-        );
+        let wrong = case.num("/basicsr/informative_NOT_protocol/y_channel_if_RGB_order_were_passed/psnr");
+        assert!((s.psnr - wrong).abs() > 1e-3, "{}: Y computed in the wrong channel order", case.id);
     }
     psnr.finish();
     ssim.finish();

@@ -7,8 +7,7 @@ use std::path::Path;
 
 use common::{cases, fixtures};
 use hidiff_metrics::{
-    evaluate_folders, evaluate_pair, pair_folders, FolderReport, NoProgress, PairBy, ProgressFn,
-    Protocol,
+    evaluate_folders, evaluate_pair, pair_folders, FolderReport, NoProgress, PairBy, ProgressFn, Protocol,
 };
 
 /// Copies the five golden pairs into `gt/` and `pred/`, the predictions
@@ -19,8 +18,7 @@ fn make_folders(root: &Path, pred_name: impl Fn(usize, &str) -> String) {
     for (i, case) in cases().iter().enumerate() {
         let name = format!("{}.png", case.id);
         std::fs::copy(&case.gt_path, root.join("gt").join(&name)).expect("copy gt");
-        std::fs::copy(&case.pred_path, root.join("pred").join(pred_name(i, &name)))
-            .expect("copy pred");
+        std::fs::copy(&case.pred_path, root.join("pred").join(pred_name(i, &name))).expect("copy pred");
     }
     // Non-image files are ignored.
     std::fs::write(root.join("gt").join("notes.txt"), "ignored").expect("write txt");
@@ -35,23 +33,14 @@ fn pairing_by_name_scores_every_pair_and_the_mean() {
         assert!(done <= total && total == 5);
         calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     });
-    let report = evaluate_folders(
-        Protocol::GoPro,
-        &dir.path().join("gt"),
-        &dir.path().join("pred"),
-        PairBy::Name,
-        &progress,
-    )
-    .expect("folder evaluation");
+    let report =
+        evaluate_folders(Protocol::GoPro, &dir.path().join("gt"), &dir.path().join("pred"), PairBy::Name, &progress)
+            .expect("folder evaluation");
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 5);
     assert_eq!(report.images.len(), 5);
     let all = cases();
     for (r, case) in report.images.iter().zip(&all) {
-        assert!(
-            r.gt.ends_with(&format!("{}.png", case.id)),
-            "order: {}",
-            r.gt
-        );
+        assert!(r.gt.ends_with(&format!("{}.png", case.id)), "order: {}", r.gt);
         let direct = evaluate_pair(Protocol::GoPro, &case.gt, &case.pred).expect("pair");
         assert_eq!(r.scores, direct);
         assert!((r.scores.psnr - case.num("/matlab/psnr")).abs() < 1e-5);
@@ -78,10 +67,7 @@ fn pairing_by_name_scores_every_pair_and_the_mean() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 7);
     assert_eq!(lines[0], "gt,pred,psnr,ssim");
-    assert_eq!(
-        lines[6],
-        format!("mean,,{},{}", report.mean.psnr, report.mean.ssim)
-    );
+    assert_eq!(lines[6], format!("mean,,{},{}", report.mean.psnr, report.mean.ssim));
 }
 
 #[test]
@@ -102,11 +88,7 @@ fn pairing_by_sorted_position_uses_natural_order() {
     let names: Vec<(String, String)> = pairs
         .iter()
         .map(|p| {
-            let n = |q: &Path| {
-                q.file_name()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            };
+            let n = |q: &Path| q.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             (n(&p.gt), n(&p.pred))
         })
         .collect();
@@ -119,25 +101,12 @@ fn pairing_by_sorted_position_uses_natural_order() {
     );
     // Pairing by name fails on these folders, naming the file.
     let err = pair_folders(&gt_dir, &pred_dir, PairBy::Name).expect_err("names differ");
-    assert!(
-        err.to_string().contains("img2.png") || err.to_string().contains("img10.png"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("img2.png") || err.to_string().contains("img10.png"), "{err}");
 
-    let report = evaluate_folders(
-        Protocol::BasicSr,
-        &gt_dir,
-        &pred_dir,
-        PairBy::Sorted,
-        &NoProgress,
-    )
-    .expect("eval");
+    let report = evaluate_folders(Protocol::BasicSr, &gt_dir, &pred_dir, PairBy::Sorted, &NoProgress).expect("eval");
     assert_eq!(report.images[0].scores.psnr, a.num("/basicsr/rgb/psnr"));
     assert_eq!(report.images[1].scores.psnr, b.num("/basicsr/rgb/psnr"));
-    assert_eq!(
-        serde_json::to_value(&report).expect("json")["pair_by"],
-        "sorted"
-    );
+    assert_eq!(serde_json::to_value(&report).expect("json")["pair_by"], "sorted");
 }
 
 #[test]
@@ -149,23 +118,9 @@ fn realblur_folder_reports_diagnostics() {
     let case = &cases()[1];
     std::fs::copy(&case.gt_path, gt_dir.join("x.png")).expect("copy");
     std::fs::copy(&case.pred_path, pred_dir.join("x.png")).expect("copy");
-    let report = evaluate_folders(
-        Protocol::RealBlur,
-        &gt_dir,
-        &pred_dir,
-        PairBy::Name,
-        &NoProgress,
-    )
-    .expect("eval");
-    let diag = report.images[0]
-        .scores
-        .realblur
-        .as_ref()
-        .expect("diagnostics");
-    assert_eq!(
-        diag.alpha,
-        case.num("/realblur/intensity_scale_alpha") as f32
-    );
+    let report = evaluate_folders(Protocol::RealBlur, &gt_dir, &pred_dir, PairBy::Name, &NoProgress).expect("eval");
+    let diag = report.images[0].scores.realblur.as_ref().expect("diagnostics");
+    assert_eq!(diag.alpha, case.num("/realblur/intensity_scale_alpha") as f32);
     let json = serde_json::to_value(&report).expect("json");
     assert!(json["images"][0]["realblur"]["warp_matrix"][2][2].as_f64() == Some(1.0));
     assert!(fixtures().exists());

@@ -16,18 +16,9 @@ fn psnr_and_volumetric_ssim_match_every_case() {
         ssim.check(&case.id, s.ssim, case.num("/matlab/ssim"));
         // The volumetric SSIM is far from the per-channel 2-D one.
         let per_channel = case.num("/matlab/informative_NOT_protocol/per_channel_2d_ssim_mean");
-        assert!(
-            (s.ssim - per_channel).abs() > 0.05,
-            "{}: looks like a per-channel SSIM",
-            case.id
-        );
+        assert!((s.ssim - per_channel).abs() > 0.05, "{}: looks like a per-channel SSIM", case.id);
         // `psnr(input, gt)` is BasicSR's RGB PSNR formula.
-        assert_eq!(
-            s.psnr.to_bits(),
-            case.num("/basicsr/rgb/psnr").to_bits(),
-            "{}",
-            case.id
-        );
+        assert_eq!(s.psnr.to_bits(), case.num("/basicsr/rgb/psnr").to_bits(), "{}", case.id);
     }
     psnr.finish();
     ssim.finish();
@@ -36,9 +27,6 @@ fn psnr_and_volumetric_ssim_match_every_case() {
 #[test]
 fn identical_images_give_infinite_psnr_and_unit_ssim() {
     let case = &cases()[1];
-    assert_eq!(
-        matlab::psnr(&case.gt, &case.gt).expect("psnr"),
-        f64::INFINITY
-    );
+    assert_eq!(matlab::psnr(&case.gt, &case.gt).expect("psnr"), f64::INFINITY);
     assert!((matlab::ssim(&case.gt, &case.gt).expect("ssim") - 1.0).abs() < 1e-12);
 }

@@ -11,8 +11,7 @@ use hidiff_metrics::{evaluate_pair, Protocol};
 fn end_to_end_psnr_and_ssim_within_case_tolerances() {
     let mut failures = Vec::new();
     for case in cases() {
-        let s =
-            evaluate_pair(Protocol::RealBlur, &case.gt, &case.pred).expect("RealBlur evaluation");
+        let s = evaluate_pair(Protocol::RealBlur, &case.gt, &case.pred).expect("RealBlur evaluation");
         let tol_psnr = case.num("/realblur/end_to_end_tolerance/psnr_db");
         let tol_ssim = case.num("/realblur/end_to_end_tolerance/ssim");
         let (ref_psnr, ref_ssim) = (case.num("/realblur/psnr"), case.num("/realblur/ssim"));
@@ -32,15 +31,9 @@ fn end_to_end_psnr_and_ssim_within_case_tolerances() {
             case.id,
             (diag.rho - case.num("/realblur/ecc_rho")).abs()
         );
-        assert_eq!(
-            diag.alpha.to_bits(),
-            (case.num("/realblur/intensity_scale_alpha") as f32).to_bits()
-        );
+        assert_eq!(diag.alpha.to_bits(), (case.num("/realblur/intensity_scale_alpha") as f32).to_bits());
         if dp > tol_psnr || ds > tol_ssim {
-            failures.push(format!(
-                "{}: psnr {} vs {ref_psnr}, ssim {} vs {ref_ssim}",
-                case.id, s.psnr, s.ssim
-            ));
+            failures.push(format!("{}: psnr {} vs {ref_psnr}, ssim {} vs {ref_ssim}", case.id, s.psnr, s.ssim));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -13,10 +13,7 @@ fn ulps(a: f32, b: f32) -> u32 {
 }
 
 fn float_images(case: &Case) -> (FloatImage, FloatImage) {
-    (
-        FloatImage::from_u8(&case.gt),
-        FloatImage::from_u8(&case.pred),
-    )
+    (FloatImage::from_u8(&case.gt), FloatImage::from_u8(&case.pred))
 }
 
 #[test]
@@ -25,17 +22,8 @@ fn intensity_scale_alpha_is_bit_exact() {
         let (x, z) = float_images(&case);
         let alpha = intensity::intensity_scale(&x, &z);
         let expected = case.num("/realblur/intensity_scale_alpha") as f32;
-        eprintln!(
-            "{}: alpha {alpha:e} vs {expected:e}: {} ulp",
-            case.id,
-            ulps(alpha, expected)
-        );
-        assert_eq!(
-            alpha.to_bits(),
-            expected.to_bits(),
-            "{}: alpha {alpha} vs {expected}",
-            case.id
-        );
+        eprintln!("{}: alpha {alpha:e} vs {expected:e}: {} ulp", case.id, ulps(alpha, expected));
+        assert_eq!(alpha.to_bits(), expected.to_bits(), "{}: alpha {alpha} vs {expected}", case.id);
     }
 }
 
@@ -63,14 +51,9 @@ fn ecc_after(case: &Case, iterations: usize) -> Warp {
     let (x, z) = float_images(case);
     let alpha = case.num("/realblur/intensity_scale_alpha") as f32;
     let zs = intensity::scale(&z, alpha);
-    realblur::find_transform_ecc(
-        &intensity::rgb_to_gray(&x),
-        &intensity::rgb_to_gray(&zs),
-        IDENTITY,
-        iterations,
-    )
-    .expect("ECC runs")
-    .warp
+    realblur::find_transform_ecc(&intensity::rgb_to_gray(&x), &intensity::rgb_to_gray(&zs), IDENTITY, iterations)
+        .expect("ECC runs")
+        .warp
 }
 
 #[test]
@@ -80,14 +63,7 @@ fn ecc_warp_after_one_iteration_matches_opencv() {
     let mut perspective = Worst::new("ecc 1 iteration: perspective row", 5e-7);
     for case in cases() {
         let expected = case.warp("/realblur/warp_matrix_after_1_iteration");
-        check_warp(
-            &case.id,
-            &ecc_after(&case, 1),
-            &expected,
-            &mut linear,
-            &mut translation,
-            &mut perspective,
-        );
+        check_warp(&case.id, &ecc_after(&case, 1), &expected, &mut linear, &mut translation, &mut perspective);
     }
     linear.finish();
     translation.finish();
@@ -104,14 +80,7 @@ fn ecc_warp_after_two_iterations_matches_opencv() {
     let mut perspective = Worst::new("ecc 2 iterations: perspective row", 5e-7);
     for case in cases() {
         let expected = case.warp("/realblur/warp_matrix_after_2_iterations");
-        check_warp(
-            &case.id,
-            &ecc_after(&case, 2),
-            &expected,
-            &mut linear,
-            &mut translation,
-            &mut perspective,
-        );
+        check_warp(&case.id, &ecc_after(&case, 2), &expected, &mut linear, &mut translation, &mut perspective);
     }
     linear.finish();
     translation.finish();
@@ -129,24 +98,10 @@ fn aligned_image_and_mask_from_the_reference_warp() {
         let (aligned, mask) = realblur::align(&zs, &warp, x.width, x.height);
         let (ref_aligned, ref_mask) = case.aligned_and_mask();
         let mismatches = mask.iter().zip(&ref_mask).filter(|(a, b)| a != b).count();
-        assert_eq!(
-            mismatches, 0,
-            "{}: {mismatches} mask pixels differ",
-            case.id
-        );
+        assert_eq!(mismatches, 0, "{}: {mismatches} mask pixels differ", case.id);
         let valid: usize = mask.iter().map(|&m| usize::from(m)).sum();
-        assert_eq!(
-            valid as f64,
-            case.num("/realblur/valid_mask_pixels_per_channel"),
-            "{}",
-            case.id
-        );
-        let max_abs = aligned
-            .data
-            .iter()
-            .zip(&ref_aligned)
-            .map(|(a, b)| f64::from((a - b).abs()))
-            .fold(0.0, f64::max);
+        assert_eq!(valid as f64, case.num("/realblur/valid_mask_pixels_per_channel"), "{}", case.id);
+        let max_abs = aligned.data.iter().zip(&ref_aligned).map(|(a, b)| f64::from((a - b).abs())).fold(0.0, f64::max);
         aligned_dev.check(&case.id, max_abs, 0.0);
     }
     aligned_dev.finish();
@@ -160,23 +115,12 @@ fn psnr_and_ssim_from_the_reference_aligned_image() {
     for case in cases() {
         let (x, _) = float_images(&case);
         let (ref_aligned, ref_mask) = case.aligned_and_mask();
-        let aligned = FloatImage {
-            data: ref_aligned,
-            ..x.clone()
-        };
-        psnr.check(
-            &case.id,
-            score::masked_psnr(&x, &aligned, &ref_mask).expect("psnr"),
-            case.num("/realblur/psnr"),
-        );
+        let aligned = FloatImage { data: ref_aligned, ..x.clone() };
+        psnr.check(&case.id, score::masked_psnr(&x, &aligned, &ref_mask).expect("psnr"), case.num("/realblur/psnr"));
         let (s, per) = score::masked_ssim(&x, &aligned, &ref_mask).expect("ssim");
         ssim.check(&case.id, f64::from(s), case.num("/realblur/ssim"));
         for (k, v) in per.iter().enumerate() {
-            per_channel.check(
-                &case.id,
-                f64::from(*v),
-                case.num(&format!("/realblur/ssim_per_channel_rgb/{k}")),
-            );
+            per_channel.check(&case.id, f64::from(*v), case.num(&format!("/realblur/ssim_per_channel_rgb/{k}")));
         }
     }
     psnr.finish();

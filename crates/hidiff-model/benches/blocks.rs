@@ -37,7 +37,9 @@ fn whole_model<B: Backend>(c: &mut Criterion, name: &str) {
     let lq = Tensor::<B, 4>::random([1, 3, 256, 256], Distribution::Uniform(0.0, 1.0), &dev);
     let mut g = c.benchmark_group("stage2_inference_256");
     g.sample_size(10);
-    g.bench_function(BenchmarkId::new("paper_model", name), |b| b.iter(|| model.infer(lq.clone(), None, 0).into_data()));
+    g.bench_function(BenchmarkId::new("paper_model", name), |b| {
+        b.iter(|| model.infer(lq.clone(), None, 0).into_data())
+    });
     g.finish();
 }
 
@@ -63,7 +65,9 @@ fn fused_ops(c: &mut Criterion) {
     g.bench_function("gelu_gate_127x128x128/composed", |it| {
         it.iter(|| composed::gelu_gate(h.clone(), h2.clone()).into_data())
     });
-    g.bench_function("gelu_gate_127x128x128/fused", |it| it.iter(|| fused::gelu_gate(h.clone(), h2.clone()).into_data()));
+    g.bench_function("gelu_gate_127x128x128/fused", |it| {
+        it.iter(|| fused::gelu_gate(h.clone(), h2.clone()).into_data())
+    });
     g.bench_function("depthwise_127x128x128/composed", |it| {
         it.iter(|| composed::depthwise_conv3x3(h.clone(), k.clone(), None).into_data())
     });

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use burn::module::ParamId;
 use burn::tensor::{backend::Backend, DType, TensorData};
-use burn_store::{BurnToPyTorchAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore, TensorSnapshot};
+use burn_store::{
+    BurnToPyTorchAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore, TensorSnapshot,
+};
 
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
@@ -41,7 +43,8 @@ fn format_err(path: &Path, message: impl std::fmt::Display) -> ModelError {
 /// or short data record with zeros, which would load a silently wrong model.
 pub fn read_pth(path: &Path) -> Result<StateDict> {
     check_regular(path)?;
-    crate::pth_archive::verify(path).map_err(|problem| format_err(path, format!("incomplete checkpoint: {problem}")))?;
+    crate::pth_archive::verify(path)
+        .map_err(|problem| format_err(path, format!("incomplete checkpoint: {problem}")))?;
     // burn-store renumbers index gaps by default (`down_1.1, down_1.3` -> `down_1.0, down_1.1`),
     // which would scramble `nn.Sequential` keys: keep the official names as they are.
     let mut store = PytorchStore::from_file(path).with_top_level_key("params").map_indices_contiguous(false);
@@ -105,7 +108,8 @@ pub fn read_safetensors(path: &Path) -> Result<SafetensorsWeights> {
         if view.dtype() != safetensors::Dtype::F32 {
             return Err(format_err(path, format!("tensor {name} has dtype {:?}, expected F32", view.dtype())));
         }
-        let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let values: Vec<f32> =
+            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         networks.entry(net).or_default().insert(key.to_string(), TensorData::new(values, view.shape().to_vec()));
     }
     Ok(SafetensorsWeights { networks, metadata })
@@ -117,9 +121,10 @@ impl SafetensorsWeights {
         match self.metadata.get(CONFIG_METADATA_KEY) {
             None => Ok(None),
             Some(text) => ModelConfig::from_toml_str(text).map(Some).map_err(|e| match e {
-                ModelError::Config { message, .. } | ModelError::Invalid(message) => {
-                    ModelError::Config { path: path.to_path_buf(), message: format!("embedded configuration: {message}") }
-                }
+                ModelError::Config { message, .. } | ModelError::Invalid(message) => ModelError::Config {
+                    path: path.to_path_buf(),
+                    message: format!("embedded configuration: {message}"),
+                },
                 other => other,
             }),
         }
@@ -149,10 +154,7 @@ impl<B: Backend> HiDiff<B> {
 
     /// Official keys and PyTorch shapes of network `net`, in our module order.
     pub fn official_shapes(&self, net: Network, style: &KeyStyle) -> Vec<(String, Vec<usize>)> {
-        self.snapshots(net)
-            .into_iter()
-            .map(|s| (style.to_official(net, &s.full_path()), s.shape.to_vec()))
-            .collect()
+        self.snapshots(net).into_iter().map(|s| (style.to_official(net, &s.full_path()), s.shape.to_vec())).collect()
     }
 
     /// The state dict of network `net`, official keys, PyTorch layout.
@@ -170,15 +172,20 @@ impl<B: Backend> HiDiff<B> {
     /// Loads network `net` from an official state dict, strictly. `source` names the
     /// file in error messages.
     pub fn load_network(&mut self, net: Network, sd: &StateDict, style: &KeyStyle, source: &Path) -> Result<()> {
-        let mismatch = |missing: Vec<String>, unexpected: Vec<String>, shape_errors: Vec<String>| ModelError::CheckpointMismatch {
-            path: source.to_path_buf(),
-            network: net.name().to_string(),
-            missing,
-            unexpected,
-            shape_errors,
-        };
+        let mismatch =
+            |missing: Vec<String>, unexpected: Vec<String>, shape_errors: Vec<String>| ModelError::CheckpointMismatch {
+                path: source.to_path_buf(),
+                network: net.name().to_string(),
+                missing,
+                unexpected,
+                shape_errors,
+            };
         if !self.has_network(net) {
-            return Err(mismatch(vec![], sd.keys().cloned().collect(), vec![format!("this configuration has no {}", net.name())]));
+            return Err(mismatch(
+                vec![],
+                sd.keys().cloned().collect(),
+                vec![format!("this configuration has no {}", net.name())],
+            ));
         }
         // Check names and shapes first, so that a wrong file never half-loads.
         let expected: BTreeMap<String, Vec<usize>> = self.official_shapes(net, style).into_iter().collect();
@@ -225,12 +232,8 @@ impl<B: Backend> HiDiff<B> {
         let mut owned: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::new();
         for net in Network::ALL.into_iter().filter(|n| self.has_network(*n)) {
             for (key, data) in self.state_dict(net, &style) {
-                let bytes: Vec<u8> = data
-                    .to_vec::<f32>()
-                    .expect("converted to f32")
-                    .iter()
-                    .flat_map(|v| v.to_le_bytes())
-                    .collect();
+                let bytes: Vec<u8> =
+                    data.to_vec::<f32>().expect("converted to f32").iter().flat_map(|v| v.to_le_bytes()).collect();
                 owned.push((format!("{}.{key}", net.name()), bytes, data.shape.to_vec()));
             }
         }
@@ -262,10 +265,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 fn check_regular(path: &Path) -> Result<()> {
     match hidiff_io::check_regular_file(path) {
         Ok(_) => Ok(()),
-        Err(hidiff_io::Error::NotFound { path }) => Err(ModelError::Io {
-            path,
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        }),
+        Err(hidiff_io::Error::NotFound { path }) => {
+            Err(ModelError::Io { path, source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file") })
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -299,7 +301,12 @@ impl WeightsPath {
 /// Builds a model from `cfg` and loads its networks strictly: every network the
 /// model has must be present in the source. For official folders, `net_le.pth`
 /// is required only with [`Networks::All`].
-pub fn load_model<B: Backend>(cfg: &ModelConfig, weights: &WeightsPath, networks: Networks, device: &B::Device) -> Result<HiDiff<B>> {
+pub fn load_model<B: Backend>(
+    cfg: &ModelConfig,
+    weights: &WeightsPath,
+    networks: Networks,
+    device: &B::Device,
+) -> Result<HiDiff<B>> {
     let style = KeyStyle::of(cfg);
     let mut model = cfg.init::<B>(networks, device);
     match weights {

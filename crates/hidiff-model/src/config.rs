@@ -166,12 +166,7 @@ pub enum DenoiserConfig {
         layerscale_value: f64,
     },
     /// `simple_denoise` (RealBlur README fact 3): plain Linear + LeakyReLU stack, x0 prediction.
-    Simple {
-        n_feats: usize,
-        n_denoise_res: usize,
-        timesteps: usize,
-        negative_slope: f64,
-    },
+    Simple { n_feats: usize, n_denoise_res: usize, timesteps: usize, negative_slope: f64 },
 }
 
 /// The `[denoiser]` section as written; validated into [`DenoiserConfig`].
@@ -378,8 +373,8 @@ impl ModelConfig {
             Ok(_) | Err(hidiff_io::Error::NotFound { .. }) => {}
             Err(other) => return Err(other.into()),
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
         Self::from_toml_str(&text).map_err(|e| match e {
             ModelError::Config { message, .. } | ModelError::Invalid(message) => {
                 ModelError::Config { path: path.to_path_buf(), message }
@@ -503,7 +498,10 @@ impl ModelConfig {
             }
             DenoiserConfig::Simple { n_feats, .. } => {
                 if *n_feats != t.embed_dim {
-                    return bad(format!("denoiser.n_feats = {n_feats} must equal transformer.embed_dim = {}", t.embed_dim));
+                    return bad(format!(
+                        "denoiser.n_feats = {n_feats} must equal transformer.embed_dim = {}",
+                        t.embed_dim
+                    ));
                 }
             }
         }
@@ -574,7 +572,9 @@ impl ModelConfig {
         width(&mut errors, "latent_encoder.embed_dim", self.latent_encoder.embed_dim, 1);
         width(&mut errors, "latent_encoder_dm.embed_dim", self.latent_encoder_dm.embed_dim, 1);
         match &self.denoiser {
-            DenoiserConfig::Mixer { inner_channel, .. } => width(&mut errors, "denoiser.inner_channel", *inner_channel, 1),
+            DenoiserConfig::Mixer { inner_channel, .. } => {
+                width(&mut errors, "denoiser.inner_channel", *inner_channel, 1)
+            }
             DenoiserConfig::Simple { n_feats, .. } => width(&mut errors, "denoiser.n_feats", *n_feats, 1),
         }
         for (i, &n) in t.num_blocks.iter().enumerate() {
@@ -625,7 +625,10 @@ impl ModelConfig {
             errors.push(format!("diffusion.timesteps = {} must be at most {MAX_TIMESTEPS}", d.timesteps));
         }
         if !d.linear_start.is_finite() || !d.linear_end.is_finite() {
-            errors.push(format!("diffusion.linear_start/linear_end = {}/{} must be finite", d.linear_start, d.linear_end));
+            errors.push(format!(
+                "diffusion.linear_start/linear_end = {}/{} must be finite",
+                d.linear_start, d.linear_end
+            ));
         }
         if let Some(v) = d.v_posterior {
             if !(0.0..=1.0).contains(&v) {
@@ -677,9 +680,15 @@ impl DenoiserSection {
                         return Err(ModelError::Invalid(format!("denoiser.type = {c:?} does not match kind {kind:?}")));
                     }
                 }
-                for (k, set) in [("n_feats", self.n_feats.is_some()), ("n_denoise_res", self.n_denoise_res.is_some()), ("timesteps", self.timesteps.is_some())] {
+                for (k, set) in [
+                    ("n_feats", self.n_feats.is_some()),
+                    ("n_denoise_res", self.n_denoise_res.is_some()),
+                    ("timesteps", self.timesteps.is_some()),
+                ] {
                     if set {
-                        return Err(ModelError::Invalid(format!("denoiser.{k} belongs to kind \"simple\", not to the mixer denoiser")));
+                        return Err(ModelError::Invalid(format!(
+                            "denoiser.{k} belongs to kind \"simple\", not to the mixer denoiser"
+                        )));
                     }
                 }
                 Ok(DenoiserConfig::Mixer {
@@ -699,9 +708,15 @@ impl DenoiserSection {
                         return Err(ModelError::Invalid(format!("denoiser.type = {c:?} does not match kind {kind:?}")));
                     }
                 }
-                for (k, set) in [("in_channel", self.in_channel.is_some()), ("inner_channel", self.inner_channel.is_some()), ("block_num", self.block_num.is_some())] {
+                for (k, set) in [
+                    ("in_channel", self.in_channel.is_some()),
+                    ("inner_channel", self.inner_channel.is_some()),
+                    ("block_num", self.block_num.is_some()),
+                ] {
                     if set {
-                        return Err(ModelError::Invalid(format!("denoiser.{k} belongs to the mixer denoiser, not to kind \"simple\"")));
+                        return Err(ModelError::Invalid(format!(
+                            "denoiser.{k} belongs to the mixer denoiser, not to kind \"simple\""
+                        )));
                     }
                 }
                 Ok(DenoiserConfig::Simple {
@@ -719,7 +734,16 @@ impl DenoiserSection {
 
     fn from_config(c: &DenoiserConfig) -> Self {
         match *c {
-            DenoiserConfig::Mixer { in_channel, out_channel, inner_channel, block_num, group, patch_expansion, channel_expansion, layerscale_value } => Self {
+            DenoiserConfig::Mixer {
+                in_channel,
+                out_channel,
+                inner_channel,
+                block_num,
+                group,
+                patch_expansion,
+                channel_expansion,
+                layerscale_value,
+            } => Self {
                 kind: Some("mixer".into()),
                 in_channel: Some(in_channel),
                 out_channel: Some(out_channel),

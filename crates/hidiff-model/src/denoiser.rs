@@ -49,7 +49,16 @@ impl DenoiserConfig {
     /// Builds `network_d` with PyTorch's default initialisation.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Denoiser<B> {
         match *self {
-            DenoiserConfig::Mixer { in_channel, out_channel, inner_channel, block_num, group, patch_expansion, channel_expansion, layerscale_value } => {
+            DenoiserConfig::Mixer {
+                in_channel,
+                out_channel,
+                inner_channel,
+                block_num,
+                group,
+                patch_expansion,
+                channel_expansion,
+                layerscale_value,
+            } => {
                 let n = group * group;
                 Denoiser {
                     mixer: Some(MixerDenoiser {

@@ -3,7 +3,9 @@
 //! convolutions, linear layers and matrix products only; norms, activations,
 //! softmax and pooling are not counted. FLOPs = 2 × MACs.
 
-use crate::config::{DenoiserConfig, LatentEncoderConfig, LatentEncoderKind, ModelConfig, PriorMode, TransformerConfig};
+use crate::config::{
+    DenoiserConfig, LatentEncoderConfig, LatentEncoderKind, ModelConfig, PriorMode, TransformerConfig,
+};
 
 /// Multiply-accumulates of one inference, per network.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,7 +36,15 @@ fn conv(pixels: f64, cin: f64, cout: f64, k: f64, groups: f64) -> f64 {
 }
 
 /// MACs of one Transformer level (HIM with `n` prior tokens if any, then blocks).
-fn level(t: &TransformerConfig, pixels: f64, c: usize, heads: usize, blocks: usize, him_tokens: Option<usize>, modulated: bool) -> f64 {
+fn level(
+    t: &TransformerConfig,
+    pixels: f64,
+    c: usize,
+    heads: usize,
+    blocks: usize,
+    him_tokens: Option<usize>,
+    modulated: bool,
+) -> f64 {
     let cf = c as f64;
     let pc = t.prior_channels() as f64;
     let g = t.ffn_hidden(c) as f64;
@@ -119,7 +129,9 @@ pub fn latent_encoder_macs(le: &LatentEncoderConfig, h: usize, w: usize) -> f64 
             le.embed_dim
         }
         LatentEncoderKind::Lrelu => {
-            m += conv(p, e, 2.0 * e, 3.0, 1.0) + conv(p, 2.0 * e, 2.0 * e, 3.0, 1.0) + conv(p, 2.0 * e, 4.0 * e, 3.0, 1.0);
+            m += conv(p, e, 2.0 * e, 3.0, 1.0)
+                + conv(p, 2.0 * e, 2.0 * e, 3.0, 1.0)
+                + conv(p, 2.0 * e, 4.0 * e, 3.0, 1.0);
             4 * le.embed_dim
         }
     };
@@ -133,9 +145,18 @@ pub fn latent_encoder_macs(le: &LatentEncoderConfig, h: usize, w: usize) -> f64 
 pub fn denoiser_macs(d: &DenoiserConfig, tokens: usize) -> f64 {
     let n = tokens as f64;
     match *d {
-        DenoiserConfig::Mixer { in_channel, out_channel, inner_channel, block_num, patch_expansion, channel_expansion, .. } => {
+        DenoiserConfig::Mixer {
+            in_channel,
+            out_channel,
+            inner_channel,
+            block_num,
+            patch_expansion,
+            channel_expansion,
+            ..
+        } => {
             n * 3.0 * in_channel as f64 * inner_channel as f64
-                + block_num.saturating_sub(2) as f64 * mixer_macs(tokens, inner_channel, patch_expansion, channel_expansion)
+                + block_num.saturating_sub(2) as f64
+                    * mixer_macs(tokens, inner_channel, patch_expansion, channel_expansion)
                 + n * inner_channel as f64 * out_channel as f64
         }
         DenoiserConfig::Simple { n_feats, n_denoise_res, .. } => {

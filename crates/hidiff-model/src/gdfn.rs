@@ -7,8 +7,8 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use burn::nn::Linear;
 
-use crate::mdta::{conv1x1, conv3x3, conv_part, modulate, modulation_pair, pointwise_conv};
 use crate::fused::gelu_gate;
+use crate::mdta::{conv1x1, conv3x3, conv_part, modulate, modulation_pair, pointwise_conv};
 
 /// `project_in` → depthwise 3×3 → `GELU(x1) * x2` (fused where the backend has it:
 /// [`crate::fused::gelu_gate`]) → `project_out`.

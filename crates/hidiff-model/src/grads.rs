@@ -55,7 +55,10 @@ pub fn named_gradients<B: AutodiffBackend, M: AutodiffModule<B>>(
 }
 
 /// Every float parameter of `module` by path (burn layout unless `pytorch_layout`).
-pub fn named_parameters<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, pytorch_layout: bool) -> Vec<(String, TensorData)> {
+pub fn named_parameters<B: AutodiffBackend, M: AutodiffModule<B>>(
+    module: &M,
+    pytorch_layout: bool,
+) -> Vec<(String, TensorData)> {
     let mut v = Named { grads: None, pytorch_layout, path: vec![], containers: vec![], out: vec![] };
     module.visit(&mut v);
     v.out

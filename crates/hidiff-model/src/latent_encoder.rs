@@ -65,7 +65,11 @@ impl LatentEncoderConfig {
         let (conv2, d, act) = match self.kind {
             LatentEncoderKind::Gelu => (vec![conv3x3(e, e, 1, true, device)], e, Activation::Gelu),
             LatentEncoderKind::Lrelu => (
-                vec![conv3x3(e, 2 * e, 1, true, device), conv3x3(2 * e, 2 * e, 1, true, device), conv3x3(2 * e, 4 * e, 1, true, device)],
+                vec![
+                    conv3x3(e, 2 * e, 1, true, device),
+                    conv3x3(2 * e, 2 * e, 1, true, device),
+                    conv3x3(2 * e, 4 * e, 1, true, device),
+                ],
                 4 * e,
                 Activation::LeakyRelu(self.negative_slope),
             ),

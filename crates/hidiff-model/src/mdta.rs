@@ -8,7 +8,6 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{activation::softmax, backend::Backend, Tensor};
 
-
 /// The latent level's `ln1`/`ln2` pair: `Linear(C' -> C)` twice, with bias, or none.
 pub(crate) fn modulation_pair<B: Backend>(
     dim: usize,
@@ -153,8 +152,8 @@ impl<B: Backend> Attention<B> {
             t.reshape([b, heads, c / heads, h * w])
         };
         let (q, k, v) = (part(0), part(1), part(2)); // [b, heads, c/h, hw]
-        // normalize(q) normalize(k)ᵀ = diag(1/|q|) q kᵀ diag(1/|k|): the L2 norms
-        // (F.normalize, eps 1e-12) scale the small c/h × c/h logits instead of q and k.
+                                                     // normalize(q) normalize(k)ᵀ = diag(1/|q|) q kᵀ diag(1/|k|): the L2 norms
+                                                     // (F.normalize, eps 1e-12) scale the small c/h × c/h logits instead of q and k.
         let inv_norm = |t: &Tensor<B, 4>| t.clone().square().sum_dim(3).sqrt().clamp_min(1e-12).recip(); // [b, heads, c/h, 1]
         let (q_scale, k_scale) = (inv_norm(&q), inv_norm(&k).swap_dims(2, 3));
         let temperature = self.temperature.val().unsqueeze::<4>(); // [1, heads, 1, 1]
@@ -194,7 +193,12 @@ mod tests {
         };
         let got = run(&|| pointwise(x.clone(), w.clone(), Some(b.clone())));
         let want = run(&|| {
-            burn::tensor::module::conv2d(x.clone(), w.clone(), Some(b.clone()), ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
+            burn::tensor::module::conv2d(
+                x.clone(),
+                w.clone(),
+                Some(b.clone()),
+                ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+            )
         });
         for (g, w) in got.iter().zip(&want) {
             let worst = g.iter().zip(w).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);

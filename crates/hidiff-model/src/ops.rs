@@ -27,12 +27,7 @@ pub fn pixel_unshuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
 /// gradient is the exact one too (burn 0.21's `gelu` backward uses the tanh
 /// approximation, an error of ~1e-3 in gradients).
 pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
-    let cdf = x
-        .clone()
-        .mul_scalar(std::f64::consts::FRAC_1_SQRT_2)
-        .erf()
-        .add_scalar(1.0)
-        .mul_scalar(0.5);
+    let cdf = x.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
     x * cdf
 }
 
@@ -133,7 +128,10 @@ mod tests {
     #[test]
     fn reflect_pad_mirrors_without_edge() {
         let dev = Default::default();
-        let x = Tensor::<B, 4>::from_data(TensorData::new((0..5).map(|v| v as f32).collect::<Vec<_>>(), [1, 1, 1, 5]), &dev);
+        let x = Tensor::<B, 4>::from_data(
+            TensorData::new((0..5).map(|v| v as f32).collect::<Vec<_>>(), [1, 1, 1, 5]),
+            &dev,
+        );
         // width 5 -> 8: pad 3 on the right with reflect (no edge repeat): 3, 2, 1.
         let x = x.pad((0, 3, 0, 0), burn::tensor::ops::PadMode::Reflect);
         assert_eq!(x.into_data().to_vec::<f32>().unwrap(), vec![0., 1., 2., 3., 4., 3., 2., 1.]);

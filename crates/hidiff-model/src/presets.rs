@@ -6,42 +6,70 @@ impl ModelConfig {
     /// The GoPro model of the paper: `options/train/GoPro_S2.yml` (networks identical
     /// in `GoPro_S1.yml` and `options/test/GoPro.yml`); 28,486,900 parameters at inference.
     pub fn gopro() -> Self {
-        Self::build(48, [3, 5, 6, 6], 4, 2.66, 64, LatentEncoderKind::Gelu, 6, DenoiserConfig::Mixer {
-            in_channel: 256,
-            out_channel: 256,
-            inner_channel: 512,
-            block_num: 4,
-            group: 4,
-            patch_expansion: 0.5,
-            channel_expansion: 2.0,
-            layerscale_value: 1e-3,
-        }, false, 8)
+        Self::build(
+            48,
+            [3, 5, 6, 6],
+            4,
+            2.66,
+            64,
+            LatentEncoderKind::Gelu,
+            6,
+            DenoiserConfig::Mixer {
+                in_channel: 256,
+                out_channel: 256,
+                inner_channel: 512,
+                block_num: 4,
+                group: 4,
+                patch_expansion: 0.5,
+                channel_expansion: 2.0,
+                layerscale_value: 1e-3,
+            },
+            false,
+            8,
+        )
     }
 
     /// The RealBlur models: `options/train/RealBlur_J_S2.yml` (and `RealBlur_R_S2.yml`,
     /// `options/test/RealBlur_{J,R}.yml`: identical networks); 24,182,959 parameters.
     pub fn realblur() -> Self {
-        Self::build(48, [3, 5, 6, 6], 4, 2.0, 64, LatentEncoderKind::Lrelu, 5, DenoiserConfig::Simple {
-            n_feats: 64,
-            n_denoise_res: 4,
-            timesteps: 5,
-            negative_slope: 0.1,
-        }, true, 16)
+        Self::build(
+            48,
+            [3, 5, 6, 6],
+            4,
+            2.0,
+            64,
+            LatentEncoderKind::Lrelu,
+            5,
+            DenoiserConfig::Simple { n_feats: 64, n_denoise_res: 4, timesteps: 5, negative_slope: 0.1 },
+            true,
+            16,
+        )
     }
 
     /// A small GoPro-style model that trains on a CPU in minutes (this project's
     /// quick profile; not a paper setting): width 16, blocks [1,1,1,2].
     pub fn quick() -> Self {
-        Self::build(16, [1, 1, 1, 2], 1, 2.66, 16, LatentEncoderKind::Gelu, 2, DenoiserConfig::Mixer {
-            in_channel: 64,
-            out_channel: 64,
-            inner_channel: 128,
-            block_num: 3,
-            group: 4,
-            patch_expansion: 0.5,
-            channel_expansion: 2.0,
-            layerscale_value: 1e-3,
-        }, false, 8)
+        Self::build(
+            16,
+            [1, 1, 1, 2],
+            1,
+            2.66,
+            16,
+            LatentEncoderKind::Gelu,
+            2,
+            DenoiserConfig::Mixer {
+                in_channel: 64,
+                out_channel: 64,
+                inner_channel: 128,
+                block_num: 3,
+                group: 4,
+                patch_expansion: 0.5,
+                channel_expansion: 2.0,
+                layerscale_value: 1e-3,
+            },
+            false,
+            8,
+        )
     }
 
     /// A preset by name: `gopro`, `realblur` (alias `realblur-j`, `realblur-r`), `quick`.

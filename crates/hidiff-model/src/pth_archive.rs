@@ -203,7 +203,11 @@ pub fn parse_pickle(data: &[u8]) -> Result<(Vec<Storage>, Vec<TensorRef>), Probl
                 let n = if op == 0x8a { u64::from(r.take(1)?[0]) } else { le(r.take(4)?) };
                 let n = usize::try_from(n).map_err(|_| "a long length overflows")?;
                 let b = r.take(n)?;
-                stack.push(if n <= 8 && b.last().is_none_or(|&x| x < 0x80) { Value::Int(le(b) as i64) } else { Value::Other });
+                stack.push(if n <= 8 && b.last().is_none_or(|&x| x < 0x80) {
+                    Value::Int(le(b) as i64)
+                } else {
+                    Value::Other
+                });
             }
             b'G' => {
                 r.take(8)?;
@@ -239,10 +243,13 @@ pub fn parse_pickle(data: &[u8]) -> Result<(Vec<Storage>, Vec<TensorRef>), Probl
                 let pid = pop(&mut stack)?;
                 let Value::Tuple(items) = pid else { return Err("a persistent id is not a tuple".into()) };
                 match items.as_slice() {
-                    [Value::Str(tag), Value::Global(class), Value::Str(key), _, Value::Int(numel)] if tag == "storage" => {
+                    [Value::Str(tag), Value::Global(class), Value::Str(key), _, Value::Int(numel)]
+                        if tag == "storage" =>
+                    {
                         let element_size =
                             element_size(class).ok_or_else(|| format!("storage {key} has an unknown type {class}"))?;
-                        let numel = u64::try_from(*numel).map_err(|_| format!("storage {key} declares {numel} elements"))?;
+                        let numel =
+                            u64::try_from(*numel).map_err(|_| format!("storage {key} declares {numel} elements"))?;
                         storages.push(Storage { key: key.clone(), class: class.clone(), element_size, numel });
                         stack.push(Value::Storage(storages.len() - 1));
                     }

@@ -138,7 +138,9 @@ impl<B: Backend> Transformer<B> {
     /// `z1: [B, N, C']`.
     pub fn priors(&self, z1: Option<Tensor<B, 3>>) -> Priors<B> {
         match (self.prior_mode, z1) {
-            (PriorMode::None, _) | (_, None) => Priors { z1: LevelPrior::None, z2: LevelPrior::None, z3: LevelPrior::None },
+            (PriorMode::None, _) | (_, None) => {
+                Priors { z1: LevelPrior::None, z2: LevelPrior::None, z3: LevelPrior::None }
+            }
             (PriorMode::SingleScale, Some(z1)) => {
                 let [b, _, c] = z1.dims();
                 let z3 = z1.clone().mean_dim(1).reshape([b, c]);

@@ -21,7 +21,10 @@ fn cfg() -> ModelConfig {
 fn output(model: &hidiff_model::HiDiff<B>) -> Vec<f32> {
     let dev = Default::default();
     let lq = Tensor::<B, 4>::from_data(
-        burn::tensor::TensorData::new((0..3 * 21 * 19).map(|i| ((i * 37) % 101) as f32 / 101.0).collect::<Vec<_>>(), [1, 3, 21, 19]),
+        burn::tensor::TensorData::new(
+            (0..3 * 21 * 19).map(|i| ((i * 37) % 101) as f32 / 101.0).collect::<Vec<_>>(),
+            [1, 3, 21, 19],
+        ),
         &dev,
     );
     model.infer(lq, None, 5).into_data().to_vec::<f32>().unwrap()
@@ -31,7 +34,9 @@ fn output(model: &hidiff_model::HiDiff<B>) -> Vec<f32> {
 fn safetensors_and_pth_load_the_same_weights() {
     let dev = Default::default();
     let a = load_model::<B>(&cfg(), &WeightsPath::OfficialDir(golden()), Networks::All, &dev).unwrap();
-    let b = load_model::<B>(&cfg(), &WeightsPath::Safetensors(golden().join("weights.safetensors")), Networks::All, &dev).unwrap();
+    let b =
+        load_model::<B>(&cfg(), &WeightsPath::Safetensors(golden().join("weights.safetensors")), Networks::All, &dev)
+            .unwrap();
     assert_eq!(output(&a), output(&b));
 }
 
@@ -58,7 +63,9 @@ fn missing_weights_file_names_it() {
     for f in ["net_g.pth", "net_le_dm.pth"] {
         std::fs::copy(golden().join(f), dir.path().join(f)).unwrap();
     }
-    let err = load_model::<B>(&cfg(), &WeightsPath::OfficialDir(dir.path().into()), Networks::Inference, &Default::default()).unwrap_err();
+    let err =
+        load_model::<B>(&cfg(), &WeightsPath::OfficialDir(dir.path().into()), Networks::Inference, &Default::default())
+            .unwrap_err();
     assert!(matches!(err, ModelError::Io { .. }), "{err}");
     assert!(err.to_string().contains("net_d.pth"), "{err}");
 }
@@ -78,7 +85,8 @@ fn checkpoint_of_another_architecture_lists_keys() {
     assert!(msg.contains("resmlp.0.weight"), "{msg}");
     // Same keys, other widths: shapes are named.
     let cfg_rb = ModelConfig::from_file(golden().join("realblur/small_config.toml")).unwrap();
-    let err = load_model::<B>(&cfg_rb, &WeightsPath::OfficialDir(golden()), Networks::Inference, &Default::default()).unwrap_err();
+    let err = load_model::<B>(&cfg_rb, &WeightsPath::OfficialDir(golden()), Networks::Inference, &Default::default())
+        .unwrap_err();
     assert!(err.to_string().contains("net_"), "{err}");
 }
 
@@ -94,7 +102,9 @@ fn truncated_and_non_checkpoint_files_are_errors() {
 
     let text = dir.path().join("weights.safetensors");
     std::fs::write(&text, "not a checkpoint").unwrap();
-    let err = load_model::<B>(&cfg(), &WeightsPath::Safetensors(text.clone()), Networks::Inference, &Default::default()).unwrap_err();
+    let err =
+        load_model::<B>(&cfg(), &WeightsPath::Safetensors(text.clone()), Networks::Inference, &Default::default())
+            .unwrap_err();
     assert!(err.to_string().contains(&text.display().to_string()), "{err}");
 
     let empty = dir.path().join("empty.pth");

@@ -183,7 +183,9 @@ fn depthwise_grads<B: burn::tensor::backend::AutodiffBackend>(
 
 #[test]
 fn depthwise_conv_matches_composed_forward_and_backward() {
-    for (shape, with_bias) in [([2, 5, 7, 3], true), ([1, 3, 1, 9], false), ([1, 4, 6, 1], true), ([2, 8, 17, 20], false)] {
+    for (shape, with_bias) in
+        [([2, 5, 7, 3], true), ([1, 3, 1, 9], false), ([1, 4, 6, 1], true), ([2, 8, 17, 20], false)]
+    {
         let what = format!("depthwise {shape:?} bias={with_bias}");
         let fused = depthwise_grads::<AD>(shape, with_bias, fused::depthwise_conv3x3);
         let reference = depthwise_grads::<AD>(shape, with_bias, composed::depthwise_conv3x3);

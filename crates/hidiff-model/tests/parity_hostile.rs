@@ -23,11 +23,8 @@ fn golden_with(dir: &Path, key: &str, shape: Vec<usize>, i64: bool) {
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let elem = if i64 { 8 } else { 4 };
     let zeros = vec![0u8; shape.iter().product::<usize>() * elem];
-    let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> = st
-        .tensors()
-        .into_iter()
-        .filter(|(name, _)| name != key)
-        .collect();
+    let mut views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
+        st.tensors().into_iter().filter(|(name, _)| name != key).collect();
     let dtype = if i64 { safetensors::Dtype::I64 } else { safetensors::Dtype::F32 };
     views.push((key.to_string(), safetensors::tensor::TensorView::new(dtype, shape, &zeros).unwrap()));
     let out = safetensors::serialize(views, &None).unwrap();

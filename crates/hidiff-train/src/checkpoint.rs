@@ -243,11 +243,14 @@ mod tests {
         }
         let found = list(run).expect("list");
         assert_eq!(found.iter().map(|c| (c.iteration, c.epoch)).collect::<Vec<_>>(), vec![(8, 2)]);
-        let back: usize = Recorder::<B>::load(&recorder, found[0].scheduler.clone(), &Default::default()).expect("load");
+        let back: usize =
+            Recorder::<B>::load(&recorder, found[0].scheduler.clone(), &Default::default()).expect("load");
         assert_eq!(back, 42);
         let dir = learner_dir(run).join(RECORD_DIR);
-        let names: Vec<String> =
-            fs::read_dir(&dir).expect("list").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = fs::read_dir(&dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names.len(), 3, "{names:?}");
         assert!(names.iter().all(|n| !n.starts_with('.')), "no temporary file is left: {names:?}");
         forget(run, 2).expect("forget");

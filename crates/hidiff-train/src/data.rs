@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use hidiff_data::synthetic::ensure_default_dataset;
 use hidiff_data::{
-    DataError, EvalDataset, EvalPair, FolderPair, PairSet, ProgressiveSchedule, SamplerConfig, ScheduleStage,
-    SizeRule, TrainSampler,
+    DataError, EvalDataset, EvalPair, FolderPair, PairSet, ProgressiveSchedule, SamplerConfig, ScheduleStage, SizeRule,
+    TrainSampler,
 };
 
 use crate::error::Result;
@@ -73,7 +73,12 @@ pub fn scaled_schedule(schedule: &ProgressiveSchedule, devices: usize) -> Progre
 /// # Errors
 /// A missing folder, unpaired files, an unreadable header, a pair of different
 /// sizes or an image smaller than the largest patch, each naming the file.
-pub fn open_train(exp: &ExperimentFile, schedule: &ProgressiveSchedule, root: &Path, devices: usize) -> Result<TrainSampler> {
+pub fn open_train(
+    exp: &ExperimentFile,
+    schedule: &ProgressiveSchedule,
+    root: &Path,
+    devices: usize,
+) -> Result<TrainSampler> {
     let d = &exp.datasets.train;
     let set = PairSet::discover(&folders(root, &d.dataroot_lq, &d.dataroot_gt)?, SizeRule::Equal)?;
     let config = SamplerConfig { seed: exp.manual_seed, schedule: scaled_schedule(schedule, devices), cache: d.cache };

@@ -413,11 +413,16 @@ impl TrainDataset {
         let schedule = ProgressiveSchedule::new(stages).map_err(|e| format!("datasets.train: {e}"))?;
         if let Some(g) = self.gt_size {
             if g != schedule.max_patch() {
-                return Err(format!("datasets.train.gt_size = {g} must equal the largest of gt_sizes ({})", schedule.max_patch()));
+                return Err(format!(
+                    "datasets.train.gt_size = {g} must equal the largest of gt_sizes ({})",
+                    schedule.max_patch()
+                ));
             }
         }
         if let Some(p) = self.gt_sizes.iter().find(|p| **p % 8 != 0) {
-            return Err(format!("datasets.train.gt_sizes: {p} is not a multiple of 8 (the network's down-sampling needs it)"));
+            return Err(format!(
+                "datasets.train.gt_sizes: {p} is not a multiple of 8 (the network's down-sampling needs it)"
+            ));
         }
         Ok(schedule)
     }
@@ -435,7 +440,10 @@ impl ExperimentFile {
             return Err("train.total_iter must be positive".into());
         }
         if t.warmup_iter >= 0 {
-            return Err(format!("train.warmup_iter = {}: only -1 (no warm-up, as in the paper) is supported", t.warmup_iter));
+            return Err(format!(
+                "train.warmup_iter = {}: only -1 (no warm-up, as in the paper) is supported",
+                t.warmup_iter
+            ));
         }
         let o = &t.optim_total;
         let positive = |v: f64| v.is_finite() && v > 0.0;
@@ -448,7 +456,9 @@ impl ExperimentFile {
         }
         let s = &t.scheduler;
         if s.periods.is_empty() || s.periods.len() != s.restart_weights.len() || s.periods.len() != s.eta_mins.len() {
-            return Err("train.scheduler: periods, restart_weights and eta_mins must have the same non-zero length".into());
+            return Err(
+                "train.scheduler: periods, restart_weights and eta_mins must have the same non-zero length".into()
+            );
         }
         if s.periods.contains(&0) {
             return Err("train.scheduler.periods must be positive".into());
@@ -465,7 +475,9 @@ impl ExperimentFile {
         if self.datasets.val.max_pairs == Some(0) {
             return Err("datasets.val.max_pairs must be positive".into());
         }
-        if self.stage == Stage::One && (self.path.pretrain_network_le.is_some() && self.path.pretrain_network_g.is_none()) {
+        if self.stage == Stage::One
+            && (self.path.pretrain_network_le.is_some() && self.path.pretrain_network_g.is_none())
+        {
             return Err("path.pretrain_network_le without pretrain_network_g in stage 1".into());
         }
         match (&self.model.preset, &self.model.config) {
@@ -504,10 +516,9 @@ fn resolve_model(section: &ModelSection, source: &Path) -> Result<ModelConfig> {
     merge(&mut value, &section.overrides);
     let text = toml::to_string(&value).expect("a merged table serialises");
     ModelConfig::from_toml_str(&text).map_err(|e| match e {
-        hidiff_model::ModelError::Config { message, .. } | hidiff_model::ModelError::Invalid(message) => TrainError::Experiment {
-            path: source.to_path_buf(),
-            message: format!("model.overrides: {message}"),
-        },
+        hidiff_model::ModelError::Config { message, .. } | hidiff_model::ModelError::Invalid(message) => {
+            TrainError::Experiment { path: source.to_path_buf(), message: format!("model.overrides: {message}") }
+        }
         other => err(other),
     })
 }

@@ -42,7 +42,11 @@ pub fn load_network<B: Backend>(model: &mut HiDiff<B>, cfg: &ModelConfig, net: N
 ///
 /// # Errors
 /// As [`load_network`].
-pub fn load_pretrained<B: Backend>(model: &mut HiDiff<B>, cfg: &ModelConfig, path: &PathSection) -> Result<Vec<String>> {
+pub fn load_pretrained<B: Backend>(
+    model: &mut HiDiff<B>,
+    cfg: &ModelConfig,
+    path: &PathSection,
+) -> Result<Vec<String>> {
     let mut loaded = Vec::new();
     for (net, file) in [(Network::G, &path.pretrain_network_g), (Network::Le, &path.pretrain_network_le)] {
         if let Some(file) = file {

@@ -83,7 +83,13 @@ pub struct IterationDataset {
 
 impl IterationDataset {
     /// `parts` parts per iteration; `epoch` is set by the [`EpochLoader`].
-    pub fn new(sampler: Arc<TrainSampler>, plan: EpochPlan, parts: usize, epoch: Arc<AtomicUsize>, signals: Arc<RunSignals>) -> Self {
+    pub fn new(
+        sampler: Arc<TrainSampler>,
+        plan: EpochPlan,
+        parts: usize,
+        epoch: Arc<AtomicUsize>,
+        signals: Arc<RunSignals>,
+    ) -> Self {
         Self { sampler, plan, epoch, parts: parts.max(1), signals }
     }
 
@@ -101,7 +107,9 @@ impl Dataset<IterationItem> for IterationDataset {
         }
         let iteration = first + k;
         match self.sampler.batch(iteration) {
-            Ok(batch) => Some(IterationItem { iteration, part, parts: self.parts, batch: part_of(batch, part, self.parts) }),
+            Ok(batch) => {
+                Some(IterationItem { iteration, part, parts: self.parts, batch: part_of(batch, part, self.parts) })
+            }
             Err(source) => {
                 self.signals.fail(TrainError::TrainData { iteration, source: Box::new(source) });
                 None
@@ -171,12 +179,17 @@ impl<B: Backend> EpochLoader<B> {
     ) -> Arc<dyn DataLoader<B, TrainBatch<B>>> {
         let epoch = Arc::new(AtomicUsize::new(plan.first_epoch));
         let dataset = IterationDataset::new(sampler, plan, parts, Arc::clone(&epoch), signals);
-        let inner = DataLoaderBuilder::new(batcher).batch_size(1).num_workers(1).set_device(device.clone()).build(dataset);
+        let inner =
+            DataLoaderBuilder::new(batcher).batch_size(1).num_workers(1).set_device(device.clone()).build(dataset);
         Arc::new(Self { inner, epoch, next: AtomicUsize::new(plan.first_epoch) })
     }
 
     fn with_inner(&self, inner: Arc<dyn DataLoader<B, TrainBatch<B>>>) -> Arc<dyn DataLoader<B, TrainBatch<B>>> {
-        Arc::new(Self { inner, epoch: Arc::clone(&self.epoch), next: AtomicUsize::new(self.next.load(Ordering::SeqCst)) })
+        Arc::new(Self {
+            inner,
+            epoch: Arc::clone(&self.epoch),
+            next: AtomicUsize::new(self.next.load(Ordering::SeqCst)),
+        })
     }
 }
 
@@ -255,7 +268,11 @@ impl<B: Backend> Batcher<B, Arc<EvalPair>, ValBatch<B>> for ValBatcher {
 }
 
 /// The validation loader (on the main device; the `Learner` moves it there).
-pub fn val_loader<B: Backend>(set: Arc<ValSet>, signals: Arc<RunSignals>, device: &B::Device) -> Arc<dyn DataLoader<B, ValBatch<B>>> {
+pub fn val_loader<B: Backend>(
+    set: Arc<ValSet>,
+    signals: Arc<RunSignals>,
+    device: &B::Device,
+) -> Arc<dyn DataLoader<B, ValBatch<B>>> {
     DataLoaderBuilder::new(ValBatcher).batch_size(1).set_device(device.clone()).build(ValDataset::new(set, signals))
 }
 

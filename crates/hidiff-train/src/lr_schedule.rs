@@ -70,7 +70,8 @@ impl CosineRestartCyclicLr {
         let start = if idx == 0 { 0 } else { self.cumulative[idx - 1] };
         let eta_min = self.eta_mins[idx];
         let phase = (e - start) as f64 / self.periods[idx] as f64;
-        eta_min + self.restart_weights[idx] * 0.5 * (self.base_lr - eta_min) * (1.0 + (std::f64::consts::PI * phase).cos())
+        eta_min
+            + self.restart_weights[idx] * 0.5 * (self.base_lr - eta_min) * (1.0 + (std::f64::consts::PI * phase).cos())
     }
 
     /// The learning rate of 1-based iteration `k`: `lr(k − 1)`.

@@ -88,7 +88,11 @@ impl MetricsLog {
                 .collect();
             hidiff_model::checkpoint::write_atomically(&path, kept.as_bytes())?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| TrainError::io("cannot open", &path, e))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| TrainError::io("cannot open", &path, e))?;
         Ok(Self { path, file })
     }
 
@@ -122,7 +126,10 @@ impl MetricsLog {
     fn read_kind<T: for<'de> Deserialize<'de>>(run: &Path, kind: &str) -> Result<Vec<T>> {
         let path = run.join(METRICS_FILE);
         let text = fs::read_to_string(&path).map_err(|e| TrainError::io("cannot read", &path, e))?;
-        let bad = |e: serde_json::Error| TrainError::Checkpoint { path: path.clone(), message: format!("malformed line: {e}") };
+        let bad = |e: serde_json::Error| TrainError::Checkpoint {
+            path: path.clone(),
+            message: format!("malformed line: {e}"),
+        };
         let mut out = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let v: serde_json::Value = serde_json::from_str(line).map_err(bad)?;

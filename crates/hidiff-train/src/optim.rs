@@ -70,7 +70,10 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Scale<'_, B> {
 
 /// The global 2-norm of the gradients of `module`'s parameters, as a `[1]`
 /// tensor (`None` when no parameter has a gradient).
-pub fn global_grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, grads: &GradientsParams) -> Option<Tensor<B::InnerBackend, 1>> {
+pub fn global_grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
+    module: &M,
+    grads: &GradientsParams,
+) -> Option<Tensor<B::InnerBackend, 1>> {
     let mut v = SquaredNorm::<B> { grads, total: None };
     module.visit(&mut v);
     v.total.map(|t| t.sqrt())

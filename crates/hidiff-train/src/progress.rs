@@ -92,7 +92,10 @@ impl Progress {
 
     /// A validation result.
     pub fn val(&self, r: &ValRecord) {
-        self.line(&format!("validation at iter {}: PSNR {:.3} dB, L1 {:.4e} ({} images)", r.iter, r.val_psnr, r.val_l1, r.images));
+        self.line(&format!(
+            "validation at iter {}: PSNR {:.3} dB, L1 {:.4e} ({} images)",
+            r.iter, r.val_psnr, r.val_l1, r.images
+        ));
     }
 
     /// Any other message (checkpoint written, data generated, ...).

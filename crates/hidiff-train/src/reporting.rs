@@ -25,10 +25,12 @@ use burn::tensor::backend::Backend;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
 use burn::train::metric::state::{FormatOptions, NumericMetricState};
 use burn::train::metric::store::EventStoreClient;
-use burn::train::metric::{Metric, MetricMetadata, MetricName, Numeric, NumericAttributes, NumericEntry, SerializedEntry};
+use burn::train::metric::{
+    Metric, MetricMetadata, MetricName, Numeric, NumericAttributes, NumericEntry, SerializedEntry,
+};
 use burn::train::renderer::{
-    EvaluationName, EvaluationProgress, MetricState, MetricsRenderer, MetricsRendererEvaluation, MetricsRendererTraining,
-    ProgressType, TrainingProgress,
+    EvaluationName, EvaluationProgress, MetricState, MetricsRenderer, MetricsRendererEvaluation,
+    MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 use hidiff_model::ModelConfig;
 
@@ -269,7 +271,11 @@ pub struct EpochEnd<B: AutodiffBackend, M: StageModule<B>> {
 
 impl<B: AutodiffBackend, M: StageModule<B>> std::fmt::Debug for EpochEnd<B, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EpochEnd").field("run_dir", &self.run_dir).field("plan", &self.plan).field("saved", &self.saved).finish_non_exhaustive()
+        f.debug_struct("EpochEnd")
+            .field("run_dir", &self.run_dir)
+            .field("plan", &self.plan)
+            .field("saved", &self.saved)
+            .finish_non_exhaustive()
     }
 }
 
@@ -321,7 +327,8 @@ impl<B: AutodiffBackend, M: StageModule<B>> EpochEnd<B, M> {
         if end != self.plan.total && end / self.save_every == previous / self.save_every {
             return Ok(vec![]);
         }
-        let state = TrainingState { format: FORMAT, stage: u8::from(M::STAGE), iteration: end, epoch, seed: self.seed, best };
+        let state =
+            TrainingState { format: FORMAT, stage: u8::from(M::STAGE), iteration: end, epoch, seed: self.seed, best };
         checkpoint::write_state(&self.run_dir, &state)?;
         if let Some(m) = &model {
             m.hidiff().save_safetensors(&self.model_config, &self.run_dir.join(LATEST_WEIGHTS))?;
@@ -359,7 +366,10 @@ impl MetricsRendererTraining for Silent {
     fn update_valid(&mut self, _state: MetricState) {}
     fn render_train(&mut self, _item: TrainingProgress, _progress: Vec<ProgressType>) {}
     fn render_valid(&mut self, _item: TrainingProgress, _progress: Vec<ProgressType>) {}
-    fn on_train_end(&mut self, _summary: Option<burn::train::LearnerSummary>) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    fn on_train_end(
+        &mut self,
+        _summary: Option<burn::train::LearnerSummary>,
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
         Ok(())
     }
 }

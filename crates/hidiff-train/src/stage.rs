@@ -78,7 +78,12 @@ where
 /// `InferenceStep::step` of both stages after the forward pass: measures the
 /// output against the batch's reference and reports it to the hooks (with a copy
 /// of the module for exporting it), when both are present.
-pub(crate) fn measured<B, M>(module: &M, hooks: Option<&Arc<StageHooks>>, item: &ValBatch<B>, output: Tensor<B, 4>) -> ValOutput<B>
+pub(crate) fn measured<B, M>(
+    module: &M,
+    hooks: Option<&Arc<StageHooks>>,
+    item: &ValBatch<B>,
+    output: Tensor<B, 4>,
+) -> ValOutput<B>
 where
     B: Backend,
     M: Clone + Send + 'static,

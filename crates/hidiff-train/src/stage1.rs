@@ -11,9 +11,9 @@ use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use hidiff_model::hidiff::l1_loss;
 use hidiff_model::{HiDiff, ModelConfig, Networks};
 
+use crate::experiment::Stage;
 use crate::hooks::StageHooks;
 use crate::stage::{clip_and_step, measured, scaled, HasHiDiff, StageModule};
-use crate::experiment::Stage;
 use crate::step::{StepOutput, StepSettings, TrainBatch, ValBatch, ValOutput};
 
 /// The stage-1 training module: `net_g` and `net_le` (no `net_le_dm`, no `net_d`).

@@ -71,7 +71,14 @@ pub struct RunOptions {
 impl RunOptions {
     /// A fresh, quiet run into `out` with the experiment's own settings.
     pub fn new(out: impl Into<PathBuf>) -> Self {
-        Self { out: out.into(), data_root: None, resume: false, iterations: None, log_every: None, progress: ProgressMode::Quiet }
+        Self {
+            out: out.into(),
+            data_root: None,
+            resume: false,
+            iterations: None,
+            log_every: None,
+            progress: ProgressMode::Quiet,
+        }
     }
 }
 
@@ -131,7 +138,6 @@ fn effective(exp: &Experiment, opts: &RunOptions) -> Result<Experiment> {
     Ok(e)
 }
 
-
 /// The devices `indices` of the same kind as `first` (e.g. `cuda:0` → `cuda:N`),
 /// built through burn's device ids.
 pub fn devices_like<B: burn::tensor::backend::Backend>(first: &B::Device, indices: &[u16]) -> Vec<B::Device> {
@@ -153,10 +159,20 @@ fn resume_point(exp: &Experiment, out: &std::path::Path, stage: Stage) -> Result
     let state = checkpoint::read_state(&ck.state)?;
     let refuse = |message: String| TrainError::Resume { path: out.to_path_buf(), message };
     if state.stage != u8::from(stage) {
-        return Err(refuse(format!("{} is a stage-{} checkpoint, the experiment is stage {}", ck.state.display(), state.stage, u8::from(stage))));
+        return Err(refuse(format!(
+            "{} is a stage-{} checkpoint, the experiment is stage {}",
+            ck.state.display(),
+            state.stage,
+            u8::from(stage)
+        )));
     }
     if state.seed != f.manual_seed {
-        return Err(refuse(format!("{} has manual_seed {}, the experiment {}", ck.state.display(), state.seed, f.manual_seed)));
+        return Err(refuse(format!(
+            "{} has manual_seed {}, the experiment {}",
+            ck.state.display(),
+            state.seed,
+            f.manual_seed
+        )));
     }
     if state.iteration > f.train.total_iter {
         return Err(refuse(format!(
@@ -189,7 +205,10 @@ where
     let theirs = named_parameters::<B, M>(&loaded, false);
     for (i, (name, data)) in ours.iter().enumerate() {
         let Some((other, saved)) = theirs.get(i) else {
-            return Err(TrainError::Resume { path: ck.model.clone(), message: format!("the checkpoint lacks tensor {name}") });
+            return Err(TrainError::Resume {
+                path: ck.model.clone(),
+                message: format!("the checkpoint lacks tensor {name}"),
+            });
         };
         if other != name || saved.shape != data.shape {
             return Err(TrainError::Resume {
@@ -202,7 +221,8 @@ where
             });
         }
     }
-    let served: usize = Recorder::<B>::load(&recorder, ck.scheduler.clone(), device).map_err(|e| bad(&ck.scheduler, e))?;
+    let served: usize =
+        Recorder::<B>::load(&recorder, ck.scheduler.clone(), device).map_err(|e| bad(&ck.scheduler, e))?;
     if served as u64 != state.iteration {
         return Err(TrainError::Checkpoint {
             path: ck.scheduler.clone(),
@@ -212,7 +232,11 @@ where
     Ok(())
 }
 
-fn run<B: AutodiffBackend, M: StageModule<B>>(exp: &Experiment, opts: &RunOptions, devices: &[B::Device]) -> Result<TrainSummary> {
+fn run<B: AutodiffBackend, M: StageModule<B>>(
+    exp: &Experiment,
+    opts: &RunOptions,
+    devices: &[B::Device],
+) -> Result<TrainSummary> {
     let started = Instant::now();
     let exp = effective(exp, opts)?;
     let f = &exp.file;
@@ -278,7 +302,13 @@ fn run<B: AutodiffBackend, M: StageModule<B>>(exp: &Experiment, opts: &RunOption
         let valid = model.valid();
         let inner_device = valid.devices().into_iter().next().unwrap_or_default();
         let r = validate::<B::InnerBackend, _>(&valid, &val_set, &inner_device)?;
-        run_log.validation(ValRecord { kind: "val".into(), iter: 0, val_psnr: r.psnr, val_l1: r.l1, images: r.images })?;
+        run_log.validation(ValRecord {
+            kind: "val".into(),
+            iter: 0,
+            val_psnr: r.psnr,
+            val_l1: r.l1,
+            images: r.images,
+        })?;
     }
 
     let plan = EpochPlan {

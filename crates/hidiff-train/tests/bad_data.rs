@@ -58,7 +58,8 @@ fn missing_folder_is_named() {
     let data = tmp.path().join("empty");
     std::fs::create_dir_all(&data).expect("mkdir");
     let exp = common::tiny_experiment(tmp.path(), 1, "");
-    let err = train::<B>(&exp, &opts(&tmp.path().join("run"), &data, 2, false), &[Default::default()]).expect_err("no data");
+    let err =
+        train::<B>(&exp, &opts(&tmp.path().join("run"), &data, 2, false), &[Default::default()]).expect_err("no data");
     let message = err.to_string();
     assert!(message.contains(&data.join("train/input").display().to_string()), "{message}");
     assert!(!tmp.path().join("run").exists(), "a data error leaves no run folder behind");

@@ -28,7 +28,8 @@ fn unknown_keys_are_errors_naming_the_key_and_the_file() {
         assert!(message.contains(&path.display().to_string()), "names the file: {message}");
     }
     // Unknown model overrides are rejected by the model crate's strict parser.
-    let text = common::tiny_experiment_text(1, "").replace("[datasets.train]", "[model.overrides.transformer]\ndimm = 4\n\n[datasets.train]");
+    let text = common::tiny_experiment_text(1, "")
+        .replace("[datasets.train]", "[model.overrides.transformer]\ndimm = 4\n\n[datasets.train]");
     let path = tmp.path().join("bad_override.toml");
     std::fs::write(&path, text).expect("write");
     let message = Experiment::load(&path).expect_err("unknown override").to_string();
@@ -38,8 +39,10 @@ fn unknown_keys_are_errors_naming_the_key_and_the_file() {
 #[test]
 fn overrides_apply_and_values_are_checked() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let text = common::tiny_experiment_text(1, "")
-        .replace("[datasets.train]", "[model.overrides.transformer]\ndim = 12\nheads = [1, 2, 2, 4]\n\n[datasets.train]");
+    let text = common::tiny_experiment_text(1, "").replace(
+        "[datasets.train]",
+        "[model.overrides.transformer]\ndim = 12\nheads = [1, 2, 2, 4]\n\n[datasets.train]",
+    );
     let path = tmp.path().join("ok.toml");
     std::fs::write(&path, text).expect("write");
     let e = Experiment::load(&path).expect("valid");
@@ -56,7 +59,16 @@ fn overrides_apply_and_values_are_checked() {
 fn shipped_experiments_load_and_mirror_the_official_options() {
     let dir = repo().join("experiments");
     let mut n = 0;
-    for name in ["gopro_s1", "gopro_s2", "realblur_j_s1", "realblur_j_s2", "realblur_r_s1", "realblur_r_s2", "quick_s1", "quick_s2"] {
+    for name in [
+        "gopro_s1",
+        "gopro_s2",
+        "realblur_j_s1",
+        "realblur_j_s2",
+        "realblur_r_s1",
+        "realblur_r_s2",
+        "quick_s1",
+        "quick_s2",
+    ] {
         let e = Experiment::load(dir.join(format!("{name}.toml"))).unwrap_or_else(|err| panic!("{name}: {err}"));
         let f = &e.file;
         let stage = if name.ends_with("s1") { Stage::One } else { Stage::Two };
@@ -75,7 +87,10 @@ fn shipped_experiments_load_and_mirror_the_official_options() {
             assert_eq!(e.model, hidiff_model::ModelConfig::preset(preset).expect("preset"), "{name}");
         }
         if stage == Stage::Two {
-            assert!(f.path.pretrain_network_g.is_some() && f.path.pretrain_network_le.is_some(), "{name} starts from stage 1");
+            assert!(
+                f.path.pretrain_network_g.is_some() && f.path.pretrain_network_le.is_some(),
+                "{name} starts from stage 1"
+            );
         }
         n += 1;
     }

@@ -91,13 +91,15 @@ fn stage2_step_matches_golden_and_adamw_with_global_clip_matches_hand_computatio
     println!("l_pix {l_pix:.8} l_pix_diff {l_diff:.8} grad norm {norm_dev:.8}; worst gradient error {worst:.2e}");
 
     // One AdamW step with the global clip, by hand in f64 (burn layout on both sides).
-    let before: BTreeMap<String, Vec<f64>> = named_parameters(&stage, false).into_iter().map(|(k, v)| (k, values(&v))).collect();
+    let before: BTreeMap<String, Vec<f64>> =
+        named_parameters(&stage, false).into_iter().map(|(k, v)| (k, values(&v))).collect();
     let grads: BTreeMap<String, Vec<f64>> =
         named_gradients(&stage, &out.grads, false).into_iter().map(|(k, v)| (k, values(&v))).collect();
     let mut optim = paper_adamw().init::<B, Stage2Model<B>>();
     let (lr, wd, b1, b2, eps, max_norm) = (2e-4, 1e-4, 0.9, 0.999, 1e-8, 0.01);
     let stepped = TrainStep::optimize::<B, _>(stage, &mut optim, lr, out.grads);
-    let after: BTreeMap<String, Vec<f64>> = named_parameters(&stepped, false).into_iter().map(|(k, v)| (k, values(&v))).collect();
+    let after: BTreeMap<String, Vec<f64>> =
+        named_parameters(&stepped, false).into_iter().map(|(k, v)| (k, values(&v))).collect();
 
     let coef = (max_norm / (norm_f64 + 1e-6)).min(1.0);
     assert!(coef < 0.02, "the clip is active (norm {norm_f64})");

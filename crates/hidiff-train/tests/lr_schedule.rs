@@ -33,7 +33,9 @@ fn paper_schedule_matches_the_reference_at_the_checkpoints() {
     }
     assert_eq!(s.lr_at_iteration(100_001), 2e-4, "still flat at 100001 (the off-by-one)");
     assert!(s.lr_at_iteration(100_002) < 2e-4);
-    assert!((s.lr_at_iteration(200_000) - (1e-6 + 0.5 * 1.99e-4 * (1.0 + (PI * 99_999.0 / 200_000.0).cos()))).abs() < 1e-18);
+    assert!(
+        (s.lr_at_iteration(200_000) - (1e-6 + 0.5 * 1.99e-4 * (1.0 + (PI * 99_999.0 / 200_000.0).cos()))).abs() < 1e-18
+    );
     assert!((s.lr_at_iteration(300_000) - 1e-6).abs() < 1e-13, "ends at eta_min");
 
     // burn's LrScheduler: the k-th step() is iteration k, and a reloaded record continues.

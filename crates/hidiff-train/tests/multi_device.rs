@@ -23,7 +23,11 @@ fn two_devices_match_one_device_with_the_doubled_batch() {
         e.file.datasets.train.mini_batch_sizes = vec![6, 4];
         e
     };
-    let opts = |out: &str, n: u64| RunOptions { data_root: Some(data.clone()), iterations: Some(n), ..RunOptions::new(tmp.path().join(out)) };
+    let opts = |out: &str, n: u64| RunOptions {
+        data_root: Some(data.clone()),
+        iterations: Some(n),
+        ..RunOptions::new(tmp.path().join(out))
+    };
     let dev = Default::default();
     let two = train::<B>(&per_device, &opts("two", 3), &[dev, dev]).expect("two devices");
     let one = train::<B>(&doubled, &opts("one", 3), &[dev]).expect("one device");
@@ -33,7 +37,13 @@ fn two_devices_match_one_device_with_the_doubled_batch() {
         let close = |x: f64, y: f64, rel: f64| (x - y).abs() <= rel * y.abs();
         assert!(close(a.loss, b.loss, 1e-4), "iteration {}: loss {} vs {}", a.iter, a.loss, b.loss);
         // A sum instead of a mean would double the norm.
-        assert!(close(a.grad_norm, b.grad_norm, 1e-3), "iteration {}: grad norm {} vs {}", a.iter, a.grad_norm, b.grad_norm);
+        assert!(
+            close(a.grad_norm, b.grad_norm, 1e-3),
+            "iteration {}: grad norm {} vs {}",
+            a.iter,
+            a.grad_norm,
+            b.grad_norm
+        );
     }
     assert!((two.train_log[0].loss - one.train_log[0].loss).abs() <= 1e-6 * one.train_log[0].loss);
 

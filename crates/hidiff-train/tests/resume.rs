@@ -14,8 +14,19 @@ use hidiff_train::{train, RunOptions, TrainError};
 
 type B = Autodiff<Flex>;
 
-fn run(exp: &hidiff_train::Experiment, out: &Path, data: &Path, iterations: u64, resume: bool) -> hidiff_train::Result<hidiff_train::TrainSummary> {
-    let opts = RunOptions { data_root: Some(data.to_path_buf()), resume, iterations: Some(iterations), ..RunOptions::new(out) };
+fn run(
+    exp: &hidiff_train::Experiment,
+    out: &Path,
+    data: &Path,
+    iterations: u64,
+    resume: bool,
+) -> hidiff_train::Result<hidiff_train::TrainSummary> {
+    let opts = RunOptions {
+        data_root: Some(data.to_path_buf()),
+        resume,
+        iterations: Some(iterations),
+        ..RunOptions::new(out)
+    };
     train::<B>(exp, &opts, &[Default::default()])
 }
 
@@ -106,7 +117,8 @@ fn resume_refuses_other_tensors_and_an_impossible_iteration_before_the_first_ste
     let config = tmp.path().join("model.toml");
     let original = std::fs::read_to_string(common::small_config()).expect("golden config");
     std::fs::write(&config, &original).expect("copy config");
-    let text = common::tiny_experiment_text(1, "").replace(&common::small_config().display().to_string(), &config.display().to_string());
+    let text = common::tiny_experiment_text(1, "")
+        .replace(&common::small_config().display().to_string(), &config.display().to_string());
     let path = tmp.path().join("exp.toml");
     std::fs::write(&path, text).expect("write experiment");
     let exp = hidiff_train::Experiment::load(&path).expect("experiment");
@@ -114,7 +126,8 @@ fn resume_refuses_other_tensors_and_an_impossible_iteration_before_the_first_ste
     run(&exp, &out, &data, 2, false).expect("first part");
     let log_before = std::fs::read(out.join("metrics.jsonl")).expect("log");
 
-    std::fs::write(&config, original.replace("ffn_expansion_factor = 2.66", "ffn_expansion_factor = 3.0")).expect("edit");
+    std::fs::write(&config, original.replace("ffn_expansion_factor = 2.66", "ffn_expansion_factor = 3.0"))
+        .expect("edit");
     let wider = hidiff_train::Experiment::load(&path).expect("experiment");
     let err = run(&wider, &out, &data, 4, true).expect_err("other tensor shapes");
     let message = err.to_string();
@@ -125,7 +138,8 @@ fn resume_refuses_other_tensors_and_an_impossible_iteration_before_the_first_ste
     // A state at iteration u64::MAX is refused with the numbers, without wrapping around.
     let ck = checkpoint::latest(&out).expect("list").expect("a checkpoint");
     let state = std::fs::read_to_string(&ck.state).expect("state");
-    std::fs::write(&ck.state, state.replace("\"iteration\": 2", &format!("\"iteration\": {}", u64::MAX))).expect("edit");
+    std::fs::write(&ck.state, state.replace("\"iteration\": 2", &format!("\"iteration\": {}", u64::MAX)))
+        .expect("edit");
     let err = run(&exp, &out, &data, 4, true).expect_err("impossible iteration");
     let message = err.to_string();
     assert!(message.contains(&u64::MAX.to_string()) && message.contains("total_iter 4"), "{message}");

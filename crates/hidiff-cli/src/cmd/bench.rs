@@ -162,7 +162,8 @@ impl WithBackend for Work<'_> {
             eprintln!("stage-2 inference {shape}: {:.1} ms (first call {:.1} ms)", t.median, t.cold);
             rows.push(row("stage-2 inference", shape.clone(), t, None));
             let (n, c) = infer.net_g_tokens();
-            let prior = Tensor::<B::InnerBackend, 3>::random([1, n.max(1), c.max(1)], Distribution::Normal(0.0, 0.3), &device);
+            let prior =
+                Tensor::<B::InnerBackend, 3>::random([1, n.max(1), c.max(1)], Distribution::Normal(0.0, 0.3), &device);
             let has_prior = infer.net_le_dm.is_some();
             let t = time::<B::InnerBackend>(&device, warmup, iters, &memory, || {
                 let _ = infer.net_g.forward(lq.clone(), has_prior.then(|| prior.clone())).into_data();
@@ -193,7 +194,10 @@ impl WithBackend for Work<'_> {
                 drop(grads);
             });
             let per = b as f64 / (t.median / 1e3);
-            eprintln!("stage-2 training step {b}x3x{p}x{p}: {:.1} ms ({per:.1} images/s, first call {:.1} ms)", t.median, t.cold);
+            eprintln!(
+                "stage-2 training step {b}x3x{p}x{p}: {:.1} ms ({per:.1} images/s, first call {:.1} ms)",
+                t.median, t.cold
+            );
             rows.push(row("stage-2 train step (fwd+bwd)", format!("{b}x3x{p}x{p}"), t, Some(per)));
         }
         Ok(rows)
@@ -202,13 +206,16 @@ impl WithBackend for Work<'_> {
 
 /// Runs the benchmark and prints a markdown table.
 pub fn run(args: &BenchArgs) -> Result<()> {
-    crate::validate::bench_step(args.patch, args.batch, args.iters, args.json.as_deref(), args.config.config.as_deref())?;
+    crate::validate::bench_step(
+        args.patch,
+        args.batch,
+        args.iters,
+        args.json.as_deref(),
+        args.config.config.as_deref(),
+    )?;
     let (cfg, name) = args.config.resolve()?;
-    let sizes: Vec<(usize, usize)> = args
-        .size
-        .split(',')
-        .map(|s| parse_hw(s.trim()).map_err(anyhow::Error::msg))
-        .collect::<Result<_>>()?;
+    let sizes: Vec<(usize, usize)> =
+        args.size.split(',').map(|s| parse_hw(s.trim()).map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
     if sizes.iter().any(|(h, w)| h % 8 != 0 || w % 8 != 0) {
         bail!("bench sizes must be multiples of 8 (got {})", args.size);
     }
@@ -259,7 +266,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     println!("{}", markdown(&report));
     if let Some(p) = &args.json {
-        std::fs::write(p, serde_json::to_string_pretty(&report)?).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     Ok(())
 }

@@ -223,7 +223,8 @@ impl Progress for Bars {
         if passes > 1 {
             let bar = self.multi.add(ProgressBar::new(passes as u64));
             bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} tiles/passes").unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template("{bar:30} {pos}/{len} tiles/passes")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             if let Ok(mut slot) = self.passes.lock() {
                 *slot = Some(bar);

@@ -74,7 +74,9 @@ pub fn run(args: &InfoArgs) -> Result<()> {
     println!("{:<12} {:>14}  (net_g + net_le_dm + net_d)", "inference", group(inference));
     println!("{:<12} {:>14}  (net_g + net_le)", "stage 1", group(stage1));
     println!();
-    println!("cost of one inference at {h}x{w} (MACs of convolutions, linear layers and matrix products; FLOPs = 2 x MACs):");
+    println!(
+        "cost of one inference at {h}x{w} (MACs of convolutions, linear layers and matrix products; FLOPs = 2 x MACs):"
+    );
     println!("  net_g      {:>10.3} GMAC", macs.net_g / 1e9);
     println!("  net_le_dm  {:>10.3} GMAC", macs.net_le_dm / 1e9);
     println!("  net_d      {:>10.3} GMAC ({} steps)", macs.net_d / 1e9, cfg.diffusion.timesteps);

@@ -116,10 +116,7 @@ fn run_pair(args: &MetricsArgs, protocol: Protocol, gt: &Path, pred: &Path) -> R
             "psnr": scores.psnr,
             "ssim": scores.ssim,
         });
-        println!(
-            "{}",
-            serde_json::to_string(&obj).context("serialising the scores")?
-        );
+        println!("{}", serde_json::to_string(&obj).context("serialising the scores")?);
         return Ok(());
     }
     println!("protocol  {protocol}");
@@ -137,25 +134,15 @@ fn print_realblur(scores: &Scores) {
         println!("valid     {} pixels", rb.valid_pixels);
         for (i, row) in rb.warp_matrix.iter().enumerate() {
             let label = if i == 0 { "warp" } else { "" };
-            println!(
-                "{label:<9} [{:>12.6} {:>12.6} {:>12.6}]",
-                row[0], row[1], row[2]
-            );
+            println!("{label:<9} [{:>12.6} {:>12.6} {:>12.6}]", row[0], row[1], row[2]);
         }
     }
 }
 
-fn run_folders(
-    args: &MetricsArgs,
-    protocol: Protocol,
-    gt_dir: &Path,
-    pred_dir: &Path,
-) -> Result<()> {
+fn run_folders(args: &MetricsArgs, protocol: Protocol, gt_dir: &Path, pred_dir: &Path) -> Result<()> {
     let progress = if std::io::stderr().is_terminal() {
-        let style = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} {elapsed_precise} ETA {eta} {msg}",
-        )
-        .context("progress bar template")?;
+        let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} ETA {eta} {msg}")
+            .context("progress bar template")?;
         indicatif::ProgressBar::new(0).with_style(style)
     } else {
         indicatif::ProgressBar::hidden()
@@ -168,23 +155,12 @@ fn run_folders(
         hidiff_io::check_output_file(csv, [gt_dir, pred_dir].into_iter().chain(files))?;
     }
     let report = evaluate_folders(protocol, gt_dir, pred_dir, args.pair_by.into(), &progress)
-        .with_context(|| {
-            format!(
-                "scoring '{}' against '{}'",
-                pred_dir.display(),
-                gt_dir.display()
-            )
-        })?;
+        .with_context(|| format!("scoring '{}' against '{}'", pred_dir.display(), gt_dir.display()))?;
     if let Some(csv) = &args.csv {
-        report
-            .save_csv(csv)
-            .with_context(|| format!("writing '{}'", csv.display()))?;
+        report.save_csv(csv).with_context(|| format!("writing '{}'", csv.display()))?;
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).context("serialising the report")?
-        );
+        println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?);
         return Ok(());
     }
     print_table(&report);
@@ -195,27 +171,12 @@ fn run_folders(
 }
 
 fn print_table(report: &FolderReport) {
-    let name = |p: &str| {
-        Path::new(p)
-            .file_name()
-            .map_or_else(|| p.to_string(), |n| n.to_string_lossy().into_owned())
-    };
-    let width = report
-        .images
-        .iter()
-        .map(|r| name(&r.gt).len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let name = |p: &str| Path::new(p).file_name().map_or_else(|| p.to_string(), |n| n.to_string_lossy().into_owned());
+    let width = report.images.iter().map(|r| name(&r.gt).len()).max().unwrap_or(4).max(4);
     println!("protocol {} (pairs by {})", report.protocol, report.pair_by);
     println!("{:<width$}  {:>10}  {:>8}", "gt", "PSNR (dB)", "SSIM");
     for r in &report.images {
-        println!(
-            "{:<width$}  {:>10}  {:>8.6}",
-            name(&r.gt),
-            format_psnr(r.scores.psnr),
-            r.scores.ssim
-        );
+        println!("{:<width$}  {:>10}  {:>8.6}", name(&r.gt), format_psnr(r.scores.psnr), r.scores.ssim);
     }
     println!(
         "{:<width$}  {:>10}  {:>8.6}   ({} images)",

@@ -27,7 +27,10 @@ impl WithBackend for Work<'_> {
         let dir = &self.0.golden;
         for f in ["small_config.toml", "cases.safetensors"] {
             if !dir.join(f).is_file() {
-                bail!("{} is missing (a golden folder needs small_config.toml, net_*.pth and cases.safetensors)", dir.join(f).display());
+                bail!(
+                    "{} is missing (a golden folder needs small_config.toml, net_*.pth and cases.safetensors)",
+                    dir.join(f).display()
+                );
             }
         }
         parity::run::<B>(dir, &device).with_context(|| format!("parity check of {} failed to run", dir.display()))
@@ -45,7 +48,9 @@ pub fn run(args: &ParityArgs) -> Result<()> {
             (None, Some(w)) => {
                 let ok = r.passed();
                 failed += usize::from(!ok);
-                let detail = if ok { String::new() } else {
+                let detail = if ok {
+                    String::new()
+                } else {
                     let bad: Vec<_> = r.checks.iter().filter(|c| !c.passed()).map(|c| c.key.as_str()).take(5).collect();
                     format!(" ({})", bad.join(", "))
                 };

@@ -83,10 +83,7 @@ impl FromStr for SizeRange {
 
     fn from_str(s: &str) -> Result<Self> {
         let range = match s.split_once("..") {
-            Some((lo, hi)) => Self {
-                min: parse_hw(lo)?,
-                max: parse_hw(hi)?,
-            },
+            Some((lo, hi)) => Self { min: parse_hw(lo)?, max: parse_hw(hi)? },
             None => {
                 let hw = parse_hw(s)?;
                 Self { min: hw, max: hw }
@@ -111,10 +108,8 @@ fn synthetic(args: &SyntheticArgs) -> Result<()> {
     let mut config = match &args.config {
         Some(path) => {
             hidiff_io::check_regular_file(path)?;
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            toml::from_str::<SyntheticConfig>(&text)
-                .with_context(|| format!("parsing {}", path.display()))?
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str::<SyntheticConfig>(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => SyntheticConfig::default(),
     };
@@ -134,16 +129,10 @@ fn synthetic(args: &SyntheticArgs) -> Result<()> {
     if let Some(seed) = args.seed {
         config.seed = seed;
     }
-    config
-        .validate()
-        .context("synthetic data set configuration")?;
+    config.validate().context("synthetic data set configuration")?;
     let bars = Bars::new()?;
-    let report = generate(&config, &args.out, &|p| bars.update(p)).with_context(|| {
-        format!(
-            "generating the synthetic data set in {}",
-            args.out.display()
-        )
-    })?;
+    let report = generate(&config, &args.out, &|p| bars.update(p))
+        .with_context(|| format!("generating the synthetic data set in {}", args.out.display()))?;
     bars.finish();
     let [train, test, shift] = report.pairs;
     eprintln!(
@@ -156,10 +145,7 @@ fn synthetic(args: &SyntheticArgs) -> Result<()> {
 }
 
 fn gopro(args: &GoproArgs) -> Result<()> {
-    let config = PatchConfig {
-        overwrite: args.overwrite,
-        ..PatchConfig::default()
-    };
+    let config = PatchConfig { overwrite: args.overwrite, ..PatchConfig::default() };
     let bars = Bars::new()?;
     let report = generate_gopro_patches(&args.root, &config, &|p| bars.update(p))
         .with_context(|| format!("cutting GoPro patches under {}", args.root.display()))?;
@@ -179,15 +165,10 @@ struct Bars {
 
 impl Bars {
     fn new() -> Result<Self> {
-        let style = ProgressStyle::with_template(
-            "{prefix:>13} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})",
-        )
-        .context("progress bar template")?
-        .progress_chars("=> ");
-        Ok(Self {
-            style,
-            current: Mutex::new(None),
-        })
+        let style = ProgressStyle::with_template("{prefix:>13} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})")
+            .context("progress bar template")?
+            .progress_chars("=> ");
+        Ok(Self { style, current: Mutex::new(None) })
     }
 
     /// Called from worker threads for every finished item.
@@ -198,10 +179,9 @@ impl Bars {
             if let Some((_, bar)) = current.take() {
                 bar.finish();
             }
-            let bar =
-                ProgressBar::with_draw_target(Some(p.total as u64), ProgressDrawTarget::stderr())
-                    .with_style(self.style.clone())
-                    .with_prefix(p.stage);
+            let bar = ProgressBar::with_draw_target(Some(p.total as u64), ProgressDrawTarget::stderr())
+                .with_style(self.style.clone())
+                .with_prefix(p.stage);
             *current = Some((p.stage, bar));
         }
         if let Some((_, bar)) = current.as_ref() {
@@ -210,12 +190,7 @@ impl Bars {
     }
 
     fn finish(&self) {
-        if let Some((_, bar)) = self
-            .current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some((_, bar)) = self.current.lock().unwrap_or_else(|e| e.into_inner()).take() {
             bar.finish();
         }
     }
@@ -227,13 +202,7 @@ mod tests {
 
     #[test]
     fn sizes_parse_as_single_values_or_ranges() {
-        assert_eq!(
-            "128x96".parse::<SizeRange>().expect("parses"),
-            SizeRange {
-                min: [128, 96],
-                max: [128, 96]
-            }
-        );
+        assert_eq!("128x96".parse::<SizeRange>().expect("parses"), SizeRange { min: [128, 96], max: [128, 96] });
         let r: SizeRange = "128x128..256X200".parse().expect("parses");
         assert_eq!((r.min, r.max), ([128, 128], [256, 200]));
         assert!("256x256..128x128".parse::<SizeRange>().is_err());

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use hidiff_infer::{
-    embedded_config, load_with_stage1_encoder, resolve_test_set, run_test, run_test_oracle_prior, Deblurrer, TestReport,
-    TestSet,
+    embedded_config, load_with_stage1_encoder, resolve_test_set, run_test, run_test_oracle_prior, Deblurrer,
+    TestReport, TestSet,
 };
 
 use crate::cmd::deblur::{Bars, ModelArgs};

@@ -36,10 +36,8 @@ pub struct TrainArgs {
 
 /// The devices of `--device`.
 fn parse_devices(s: &str) -> Result<Vec<DeviceArg>> {
-    let devices: Vec<DeviceArg> = s
-        .split(',')
-        .map(|d| d.trim().parse::<DeviceArg>().map_err(anyhow::Error::msg))
-        .collect::<Result<_>>()?;
+    let devices: Vec<DeviceArg> =
+        s.split(',').map(|d| d.trim().parse::<DeviceArg>().map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
     if devices.len() > 1 {
         if devices.contains(&DeviceArg::Cpu) {
             bail!("--device {s}: several devices are supported for CUDA only (cuda:0,cuda:1,...)");
@@ -91,9 +89,18 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     };
     let s = dispatch(devices[0], Work { exp: &exp, opts: &opts, extra })
         .with_context(|| format!("training {} into {}", args.config.display(), out.display()))?;
-    println!("trained {} iterations ({} -> {}) in {:.1} s", s.end_iteration - s.start_iteration, s.start_iteration, s.end_iteration, s.seconds);
+    println!(
+        "trained {} iterations ({} -> {}) in {:.1} s",
+        s.end_iteration - s.start_iteration,
+        s.start_iteration,
+        s.end_iteration,
+        s.seconds
+    );
     if let (Some(first), Some(last)) = (s.train_log.first(), s.train_log.last()) {
-        println!("loss: {:.4e} at iteration {} -> {:.4e} at iteration {}", first.loss, first.iter, last.loss, last.iter);
+        println!(
+            "loss: {:.4e} at iteration {} -> {:.4e} at iteration {}",
+            first.loss, first.iter, last.loss, last.iter
+        );
     }
     for v in &s.validations {
         println!("validation at iteration {:>7}: PSNR {:.3} dB, L1 {:.4e}", v.iter, v.val_psnr, v.val_l1);

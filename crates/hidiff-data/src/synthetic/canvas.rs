@@ -21,11 +21,7 @@ pub struct Canvas {
 impl Canvas {
     /// A black image.
     pub fn new(width: usize, height: usize) -> Self {
-        Self {
-            width,
-            height,
-            data: vec![0.0; width * height * 3],
-        }
+        Self { width, height, data: vec![0.0; width * height * 3] }
     }
 
     /// An 8-bit image scaled to `[0, 1]`.
@@ -39,11 +35,7 @@ impl Canvas {
 
     /// Rounds to 8 bits after clamping to `[0, 1]`.
     pub fn to_rgb8(&self) -> RgbImage {
-        let raw = self
-            .data
-            .iter()
-            .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
-            .collect();
+        let raw = self.data.iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
         RgbImage::from_raw(self.width as u32, self.height as u32, raw)
             .expect("the buffer holds width*height*3 samples by construction")
     }
@@ -70,30 +62,18 @@ impl Canvas {
             let at = (y * self.width + left) * 3;
             data.extend_from_slice(&self.data[at..at + width * 3]);
         }
-        Self {
-            width,
-            height,
-            data,
-        }
+        Self { width, height, data }
     }
 
     /// Gamma-encoded `[0, 1]` → linear light (`v^2.2`).
     pub fn to_linear(&self) -> Self {
-        let data = self
-            .data
-            .iter()
-            .map(|&v| v.clamp(0.0, 1.0).powf(GAMMA))
-            .collect();
+        let data = self.data.iter().map(|&v| v.clamp(0.0, 1.0).powf(GAMMA)).collect();
         Self { data, ..*self }
     }
 
     /// Linear light → gamma-encoded (`v^(1/2.2)`).
     pub fn to_gamma(&self) -> Self {
-        let data = self
-            .data
-            .iter()
-            .map(|&v| v.max(0.0).powf(1.0 / GAMMA))
-            .collect();
+        let data = self.data.iter().map(|&v| v.max(0.0).powf(1.0 / GAMMA)).collect();
         Self { data, ..*self }
     }
 
@@ -107,12 +87,7 @@ impl Canvas {
         let (x0, y0) = (x.floor() as usize, y.floor() as usize);
         let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
         let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-        let (a, b, c, d) = (
-            self.pixel(x0, y0),
-            self.pixel(x1, y0),
-            self.pixel(x0, y1),
-            self.pixel(x1, y1),
-        );
+        let (a, b, c, d) = (self.pixel(x0, y0), self.pixel(x1, y0), self.pixel(x0, y1), self.pixel(x1, y1));
         let mut out = [0.0; 3];
         for k in 0..3 {
             let top = a[k] + (b[k] - a[k]) * fx;

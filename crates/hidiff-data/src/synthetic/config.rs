@@ -56,11 +56,7 @@ impl BlurConfig {
     }
 
     fn validate(&self, name: &str) -> Result<(), DataError> {
-        let bad = |what: &str| {
-            Err(DataError::InvalidConfig(format!(
-                "synthetic {name}: {what}"
-            )))
-        };
+        let bad = |what: &str| Err(DataError::InvalidConfig(format!("synthetic {name}: {what}")));
         let ordered = |r: [f64; 2]| r[0].is_finite() && r[1].is_finite() && r[0] <= r[1];
         if !(0.0..=1.0).contains(&self.uniform_probability) {
             return bad("uniform_probability must lie in [0, 1]");
@@ -135,10 +131,7 @@ impl SyntheticConfig {
     pub fn validate(&self) -> Result<(), DataError> {
         let bad = |what: String| Err(DataError::InvalidConfig(format!("synthetic: {what}")));
         for k in 0..2 {
-            if self.min_size[k] < 16
-                || self.min_size[k] > self.max_size[k]
-                || self.max_size[k] > 4096
-            {
+            if self.min_size[k] < 16 || self.min_size[k] > self.max_size[k] || self.max_size[k] > 4096 {
                 return bad(format!(
                     "sizes must satisfy 16 <= min_size <= max_size <= 4096, got {:?}..{:?}",
                     self.min_size, self.max_size
@@ -149,11 +142,7 @@ impl SyntheticConfig {
             return bad("photo_probability must lie in [0, 1]".into());
         }
         let n = &self.noise;
-        if n.read_sigma
-            .iter()
-            .chain(&n.shot_gain)
-            .any(|v| !v.is_finite() || *v < 0.0)
-        {
+        if n.read_sigma.iter().chain(&n.shot_gain).any(|v| !v.is_finite() || *v < 0.0) {
             return bad("noise levels must be finite and non-negative".into());
         }
         self.blur.validate("blur")?;
@@ -162,12 +151,6 @@ impl SyntheticConfig {
 
     /// The set with this seed and these counts, defaults elsewhere.
     pub fn with_counts(seed: u64, train: usize, test: usize, test_shift: usize) -> Self {
-        Self {
-            seed,
-            train,
-            test,
-            test_shift,
-            ..Self::default()
-        }
+        Self { seed, train, test, test_shift, ..Self::default() }
     }
 }

@@ -150,29 +150,18 @@ fn draw_side<R: Rng + ?Sized>(rng: &mut R, min: u32, max: u32) -> usize {
 ///
 /// # Errors
 /// [`DataError::InvalidConfig`] if `config` does not validate.
-pub fn synthesize_pair(
-    config: &SyntheticConfig,
-    split: SyntheticSplit,
-    index: usize,
-) -> Result<SyntheticPair> {
+pub fn synthesize_pair(config: &SyntheticConfig, split: SyntheticSplit, index: usize) -> Result<SyntheticPair> {
     config.validate()?;
     Ok(synthesize_valid(config, split, index))
 }
 
-fn synthesize_valid(
-    config: &SyntheticConfig,
-    split: SyntheticSplit,
-    index: usize,
-) -> SyntheticPair {
+fn synthesize_valid(config: &SyntheticConfig, split: SyntheticSplit, index: usize) -> SyntheticPair {
     let mut rng = stream(config.seed, Domain::Synthetic, split.id(), index as u64);
     let height = draw_side(&mut rng, config.min_size[0], config.max_size[0]);
     let width = draw_side(&mut rng, config.min_size[1], config.max_size[1]);
     let blur_config = split.blur(config);
-    let mode = if rng.gen::<f64>() < blur_config.uniform_probability {
-        BlurMode::Uniform
-    } else {
-        BlurMode::NonUniform
-    };
+    let mode =
+        if rng.gen::<f64>() < blur_config.uniform_probability { BlurMode::Uniform } else { BlurMode::NonUniform };
     let params = TrajectoryParams {
         samples: blur_config.trajectory_samples,
         length: uniform_in(&mut rng, blur_config.length),
@@ -222,14 +211,7 @@ fn synthesize_valid(
     SyntheticPair {
         lq: lq.to_rgb8(),
         gt,
-        info: PairInfo {
-            mode,
-            length: params.length,
-            anxiety: params.anxiety,
-            exposure,
-            photo: photo_name,
-            support,
-        },
+        info: PairInfo { mode, length: params.length, anxiety: params.anxiety, exposure, photo: photo_name, support },
     }
 }
 
@@ -261,11 +243,7 @@ pub struct Marker {
 ///
 /// # Errors
 /// An invalid configuration or a failed write, naming the file.
-pub fn generate(
-    config: &SyntheticConfig,
-    out_dir: &Path,
-    progress: ProgressFn,
-) -> Result<GenerateReport> {
+pub fn generate(config: &SyntheticConfig, out_dir: &Path, progress: ProgressFn) -> Result<GenerateReport> {
     config.validate()?;
     let start = Instant::now();
     if !out_dir.join(MARKER_FILE).is_file() {
@@ -273,11 +251,11 @@ pub fn generate(
     }
     fs::create_dir_all(out_dir).map_err(|e| DataError::io("cannot create", out_dir, e))?;
     let owner = out_dir.join(OWNER_FILE);
-    fs::write(&owner, b"written by hidiff prepare synthetic\n").map_err(|e| DataError::io("cannot write", &owner, e))?;
+    fs::write(&owner, b"written by hidiff prepare synthetic\n")
+        .map_err(|e| DataError::io("cannot write", &owner, e))?;
     let marker_path = out_dir.join(MARKER_FILE);
     if marker_path.exists() {
-        fs::remove_file(&marker_path)
-            .map_err(|e| DataError::io("cannot remove", &marker_path, e))?;
+        fs::remove_file(&marker_path).map_err(|e| DataError::io("cannot remove", &marker_path, e))?;
     }
     let mut pairs = [0; 3];
     for (slot, split) in SyntheticSplit::ALL.into_iter().enumerate() {
@@ -298,20 +276,12 @@ pub fn generate(
         })?;
         pairs[slot] = count;
     }
-    let marker = Marker {
-        generator: format!("hidiff-data {}", env!("CARGO_PKG_VERSION")),
-        config: config.clone(),
-        pairs,
-    };
-    let json = serde_json::to_string_pretty(&marker).map_err(|source| DataError::Marker {
-        path: marker_path.clone(),
-        source,
-    })?;
+    let marker =
+        Marker { generator: format!("hidiff-data {}", env!("CARGO_PKG_VERSION")), config: config.clone(), pairs };
+    let json = serde_json::to_string_pretty(&marker)
+        .map_err(|source| DataError::Marker { path: marker_path.clone(), source })?;
     fs::write(&marker_path, json).map_err(|e| DataError::io("cannot write", &marker_path, e))?;
-    Ok(GenerateReport {
-        pairs,
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok(GenerateReport { pairs, seconds: start.elapsed().as_secs_f64() })
 }
 
 /// Removes generated files numbered `count` or more, and leftover temporary files.
@@ -344,9 +314,7 @@ pub fn read_marker(dir: &Path) -> Result<Option<Marker>> {
         return Ok(None);
     }
     let text = fs::read_to_string(&path).map_err(|e| DataError::io("cannot read", &path, e))?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|source| DataError::Marker { path, source })
+    serde_json::from_str(&text).map(Some).map_err(|source| DataError::Marker { path, source })
 }
 
 /// What [`ensure_dataset`] did.
@@ -364,11 +332,7 @@ pub enum EnsureOutcome {
 ///
 /// # Errors
 /// As [`generate`] and [`read_marker`].
-pub fn ensure_dataset(
-    config: &SyntheticConfig,
-    dir: &Path,
-    progress: ProgressFn,
-) -> Result<EnsureOutcome> {
+pub fn ensure_dataset(config: &SyntheticConfig, dir: &Path, progress: ProgressFn) -> Result<EnsureOutcome> {
     match read_marker(dir)? {
         Some(marker) => Ok(EnsureOutcome::Existing(Box::new(marker))),
         None => generate(config, dir, progress).map(EnsureOutcome::Generated),
@@ -380,9 +344,5 @@ pub fn ensure_dataset(
 /// # Errors
 /// As [`generate`] and [`read_marker`].
 pub fn ensure_default_dataset(dir: &Path) -> Result<EnsureOutcome> {
-    ensure_dataset(
-        &SyntheticConfig::default(),
-        dir,
-        &crate::progress::no_progress,
-    )
+    ensure_dataset(&SyntheticConfig::default(), dir, &crate::progress::no_progress)
 }

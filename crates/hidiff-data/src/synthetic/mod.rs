@@ -26,7 +26,7 @@ pub mod uniform;
 
 pub use config::{BlurConfig, SyntheticConfig};
 pub use generate::{
-    ensure_dataset, ensure_default_dataset, generate, read_marker, synthesize_pair, BlurMode,
-    EnsureOutcome, GenerateReport, Marker, PairInfo, SyntheticPair, SyntheticSplit, MARKER_FILE,
+    ensure_dataset, ensure_default_dataset, generate, read_marker, synthesize_pair, BlurMode, EnsureOutcome,
+    GenerateReport, Marker, PairInfo, SyntheticPair, SyntheticSplit, MARKER_FILE,
 };
 pub use noise::NoiseConfig;

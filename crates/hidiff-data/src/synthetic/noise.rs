@@ -21,10 +21,7 @@ pub struct NoiseConfig {
 
 impl Default for NoiseConfig {
     fn default() -> Self {
-        Self {
-            read_sigma: [0.5, 2.0],
-            shot_gain: [0.0, 2e-4],
-        }
+        Self { read_sigma: [0.5, 2.0], shot_gain: [0.0, 2e-4] }
     }
 }
 

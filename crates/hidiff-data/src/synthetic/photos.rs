@@ -39,11 +39,7 @@ macro_rules! photo {
     ($name:literal, $grey:expr, $pool:expr) => {
         EmbeddedPhoto {
             name: $name,
-            bytes: include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../datasets/photos/",
-                $name
-            )),
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/photos/", $name)),
             grey: $grey,
             pool: $pool,
         }
@@ -69,10 +65,8 @@ pub static PHOTOS: [EmbeddedPhoto; PHOTO_COUNT] = [
 
 /// `clock_motion.png`: a photograph really blurred by camera motion, without a
 /// sharp version; for demonstrations, not for metrics.
-pub static CLOCK_MOTION_PNG: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../datasets/photos/clock_motion.png"
-));
+pub static CLOCK_MOTION_PNG: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/photos/clock_motion.png"));
 
 /// The sizes `(width, height)` of [`PHOTOS`], read from their headers once.
 pub fn photo_sizes() -> &'static [(u32, u32)] {
@@ -85,9 +79,7 @@ pub fn photo_sizes() -> &'static [(u32, u32)] {
                     .with_guessed_format()
                     .map_err(image::ImageError::from)
                     .and_then(|r| r.into_dimensions())
-                    .unwrap_or_else(|e| {
-                        panic!("embedded photograph {} has no readable header: {e}", p.name)
-                    })
+                    .unwrap_or_else(|e| panic!("embedded photograph {} has no readable header: {e}", p.name))
             })
             .collect()
     })
@@ -133,11 +125,7 @@ pub fn sample_photo<R: Rng + ?Sized>(
     let photo = decoded_photo(index);
     let augmentation = Augmentation::ALL[rng.gen_range(0..8)];
     // Window size in the photograph's orientation.
-    let (tw, th) = if augmentation.swaps_axes() {
-        (height, width)
-    } else {
-        (width, height)
-    };
+    let (tw, th) = if augmentation.swaps_axes() { (height, width) } else { (width, height) };
     let (pw, ph) = (photo.width() as f64, photo.height() as f64);
     let max_factor = (pw / tw as f64).min(ph / th as f64).min(3.0);
     let min_factor = max_factor.min(1.25);

@@ -52,10 +52,7 @@ impl ValueNoise {
         for (cell, cols, rows, values, amp) in &self.octaves {
             let (gx, gy) = ((x / cell).max(0.0), (y / cell).max(0.0));
             let (ix, iy) = ((gx as usize).min(cols - 2), (gy as usize).min(rows - 2));
-            let (fx, fy) = (
-                smooth((gx - ix as f32).min(1.0)),
-                smooth((gy - iy as f32).min(1.0)),
-            );
+            let (fx, fy) = (smooth((gx - ix as f32).min(1.0)), smooth((gy - iy as f32).min(1.0)));
             let v = |c: usize, r: usize| values[r * cols + c];
             let top = v(ix, iy) + (v(ix + 1, iy) - v(ix, iy)) * fx;
             let bottom = v(ix, iy + 1) + (v(ix + 1, iy + 1) - v(ix, iy + 1)) * fx;
@@ -70,31 +67,10 @@ impl ValueNoise {
 #[derive(Clone, Debug)]
 enum Fill {
     Flat([f32; 3]),
-    Linear {
-        a: [f32; 3],
-        b: [f32; 3],
-        origin: P,
-        dir: P,
-    },
-    Radial {
-        a: [f32; 3],
-        b: [f32; 3],
-        centre: P,
-        radius: f32,
-    },
-    Stripes {
-        a: [f32; 3],
-        b: [f32; 3],
-        dir: P,
-        period: f32,
-        square: bool,
-    },
-    Texture {
-        a: [f32; 3],
-        b: [f32; 3],
-        noise: ValueNoise,
-        contrast: f32,
-    },
+    Linear { a: [f32; 3], b: [f32; 3], origin: P, dir: P },
+    Radial { a: [f32; 3], b: [f32; 3], centre: P, radius: f32 },
+    Stripes { a: [f32; 3], b: [f32; 3], dir: P, period: f32, square: bool },
+    Texture { a: [f32; 3], b: [f32; 3], noise: ValueNoise, contrast: f32 },
 }
 
 impl Fill {
@@ -109,12 +85,7 @@ impl Fill {
                 let angle = rng.gen_range(0.0..std::f32::consts::TAU);
                 let len = rng.gen_range(0.3..1.5) * w.max(h);
                 let dir = [angle.cos() / len, angle.sin() / len];
-                Self::Linear {
-                    a,
-                    b,
-                    origin: [rng.gen_range(0.0..w), rng.gen_range(0.0..h)],
-                    dir,
-                }
+                Self::Linear { a, b, origin: [rng.gen_range(0.0..w), rng.gen_range(0.0..h)], dir }
             }
             1 => Self::Radial {
                 a,
@@ -132,12 +103,9 @@ impl Fill {
                     square: rng.gen_bool(0.4),
                 }
             }
-            _ => Self::Texture {
-                a,
-                b,
-                noise: ValueNoise::random(rng, width, height),
-                contrast: rng.gen_range(1.0..3.0),
-            },
+            _ => {
+                Self::Texture { a, b, noise: ValueNoise::random(rng, width, height), contrast: rng.gen_range(1.0..3.0) }
+            }
         }
     }
 
@@ -145,44 +113,21 @@ impl Fill {
         match self {
             Self::Flat(c) => *c,
             Self::Linear { a, b, origin, dir } => {
-                let t = ((x - origin[0]) * dir[0] + (y - origin[1]) * dir[1]).clamp(-1.0, 1.0)
-                    * 0.5
-                    + 0.5;
+                let t = ((x - origin[0]) * dir[0] + (y - origin[1]) * dir[1]).clamp(-1.0, 1.0) * 0.5 + 0.5;
                 mix(*a, *b, t)
             }
-            Self::Radial {
-                a,
-                b,
-                centre,
-                radius,
-            } => mix(
-                *a,
-                *b,
-                ((x - centre[0]).hypot(y - centre[1]) / radius).min(1.0),
-            ),
-            Self::Stripes {
-                a,
-                b,
-                dir,
-                period,
-                square,
-            } => {
+            Self::Radial { a, b, centre, radius } => {
+                mix(*a, *b, ((x - centre[0]).hypot(y - centre[1]) / radius).min(1.0))
+            }
+            Self::Stripes { a, b, dir, period, square } => {
                 let phase = (x * dir[0] + y * dir[1]) / period * std::f32::consts::TAU;
                 let s = phase.sin();
                 // Square stripes: anti-aliased edges about one pixel wide.
-                let t = if *square {
-                    (s * period / std::f32::consts::TAU + 0.5).clamp(0.0, 1.0)
-                } else {
-                    0.5 + 0.5 * s
-                };
+                let t =
+                    if *square { (s * period / std::f32::consts::TAU + 0.5).clamp(0.0, 1.0) } else { 0.5 + 0.5 * s };
                 mix(*a, *b, t)
             }
-            Self::Texture {
-                a,
-                b,
-                noise,
-                contrast,
-            } => {
+            Self::Texture { a, b, noise, contrast } => {
                 let t = ((noise.at(x, y) - 0.5) * contrast + 0.5).clamp(0.0, 1.0);
                 mix(*a, *b, t)
             }
@@ -207,10 +152,7 @@ impl Shape {
             Self::Ring { c, r, half } => ((p[0] - c[0]).hypot(p[1] - c[1]) - r).abs() - half,
             Self::Rect { c, half, cos, sin } => {
                 let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
-                let (u, v) = (
-                    (cos * dx + sin * dy).abs() - half[0],
-                    (-sin * dx + cos * dy).abs() - half[1],
-                );
+                let (u, v) = ((cos * dx + sin * dy).abs() - half[0], (-sin * dx + cos * dy).abs() - half[1]);
                 u.max(0.0).hypot(v.max(0.0)) + u.max(v).min(0.0)
             }
             Self::Polygon { vertices, normals } => vertices
@@ -231,46 +173,25 @@ impl Shape {
     fn bounds(&self) -> [f32; 4] {
         match self {
             Self::Disc { c, r } => [c[0] - r, c[1] - r, c[0] + r, c[1] + r],
-            Self::Ring { c, r, half } => [
-                c[0] - r - half,
-                c[1] - r - half,
-                c[0] + r + half,
-                c[1] + r + half,
-            ],
+            Self::Ring { c, r, half } => [c[0] - r - half, c[1] - r - half, c[0] + r + half, c[1] + r + half],
             Self::Rect { c, half, .. } => {
                 let e = half[0].hypot(half[1]);
                 [c[0] - e, c[1] - e, c[0] + e, c[1] + e]
             }
-            Self::Polygon { vertices, .. } => vertices.iter().fold(
-                [
-                    f32::INFINITY,
-                    f32::INFINITY,
-                    f32::NEG_INFINITY,
-                    f32::NEG_INFINITY,
-                ],
-                |b, v| {
-                    [
-                        b[0].min(v[0]),
-                        b[1].min(v[1]),
-                        b[2].max(v[0]),
-                        b[3].max(v[1]),
-                    ]
-                },
-            ),
-            Self::Segment { a, b, half } => [
-                a[0].min(b[0]) - half,
-                a[1].min(b[1]) - half,
-                a[0].max(b[0]) + half,
-                a[1].max(b[1]) + half,
-            ],
+            Self::Polygon { vertices, .. } => {
+                vertices.iter().fold([f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY], |b, v| {
+                    [b[0].min(v[0]), b[1].min(v[1]), b[2].max(v[0]), b[3].max(v[1])]
+                })
+            }
+            Self::Segment { a, b, half } => {
+                [a[0].min(b[0]) - half, a[1].min(b[1]) - half, a[0].max(b[0]) + half, a[1].max(b[1]) + half]
+            }
         }
     }
 
     fn convex_polygon(vertices: Vec<P>) -> Self {
         let n = vertices.len() as f32;
-        let centroid = vertices
-            .iter()
-            .fold([0.0, 0.0], |s, v| [s[0] + v[0] / n, s[1] + v[1] / n]);
+        let centroid = vertices.iter().fold([0.0, 0.0], |s, v| [s[0] + v[0] / n, s[1] + v[1] / n]);
         let normals = (0..vertices.len())
             .map(|i| {
                 let (a, b) = (vertices[i], vertices[(i + 1) % vertices.len()]);
@@ -290,36 +211,19 @@ impl Shape {
         let c = [rng.gen_range(-0.1..1.1) * w, rng.gen_range(-0.1..1.1) * h];
         let size = w.min(h) * rng.gen_range(0.03..0.35f32);
         match rng.gen_range(0..5) {
-            0 => Self::Disc {
-                c,
-                r: size.max(1.5),
-            },
-            1 => Self::Ring {
-                c,
-                r: size.max(3.0),
-                half: rng.gen_range(0.6..3.0),
-            },
+            0 => Self::Disc { c, r: size.max(1.5) },
+            1 => Self::Ring { c, r: size.max(3.0), half: rng.gen_range(0.6..3.0) },
             2 | 3 => {
                 let angle = rng.gen_range(0.0..std::f32::consts::PI);
                 let half = [size.max(1.0), (size * rng.gen_range(0.15..1.0f32)).max(1.0)];
-                Self::Rect {
-                    c,
-                    half,
-                    cos: angle.cos(),
-                    sin: angle.sin(),
-                }
+                Self::Rect { c, half, cos: angle.cos(), sin: angle.sin() }
             }
             _ => {
                 let count = rng.gen_range(3..=6);
-                let mut angles: Vec<f32> = (0..count)
-                    .map(|_| rng.gen_range(0.0..std::f32::consts::TAU))
-                    .collect();
+                let mut angles: Vec<f32> = (0..count).map(|_| rng.gen_range(0.0..std::f32::consts::TAU)).collect();
                 angles.sort_by(f32::total_cmp);
                 let radius = size.max(3.0);
-                let vertices = angles
-                    .iter()
-                    .map(|a| [c[0] + radius * a.cos(), c[1] + radius * a.sin()])
-                    .collect();
+                let vertices = angles.iter().map(|a| [c[0] + radius * a.cos(), c[1] + radius * a.sin()]).collect();
                 Self::convex_polygon(vertices)
             }
         }
@@ -377,24 +281,11 @@ fn paint_text<R: Rng + ?Sized>(img: &mut Canvas, rng: &mut R) {
                 x += cell_w; // a space between words
                 continue;
             }
-            let grid = |i: usize| {
-                [
-                    x + (i % 3) as f32 * cell_w * 0.4,
-                    y + (i / 3) as f32 * glyph * 0.5,
-                ]
-            };
+            let grid = |i: usize| [x + (i % 3) as f32 * cell_w * 0.4, y + (i / 3) as f32 * glyph * 0.5];
             for _ in 0..rng.gen_range(1..=3) {
                 let a = rng.gen_range(0..9);
                 let b = (a + rng.gen_range(1..9)) % 9;
-                paint(
-                    img,
-                    &Shape::Segment {
-                        a: grid(a),
-                        b: grid(b),
-                        half: thickness / 2.0,
-                    },
-                    &ink,
-                );
+                paint(img, &Shape::Segment { a: grid(a), b: grid(b), half: thickness / 2.0 }, &ink);
             }
             x += cell_w;
         }

@@ -33,17 +33,11 @@ impl Psf {
         let samples = exposed_samples(points, exposure);
         let total: f64 = samples.iter().map(|s| s.2).sum();
         if samples.is_empty() || total <= 0.0 {
-            return Self {
-                radius: 0,
-                weights: vec![1.0],
-            };
+            return Self { radius: 0, weights: vec![1.0] };
         }
         let cx = samples.iter().map(|s| s.0 * s.2).sum::<f64>() / total;
         let cy = samples.iter().map(|s| s.1 * s.2).sum::<f64>() / total;
-        let reach = samples
-            .iter()
-            .map(|s| (s.0 - cx).abs().max((s.1 - cy).abs()))
-            .fold(0.0, f64::max);
+        let reach = samples.iter().map(|s| (s.0 - cx).abs().max((s.1 - cy).abs())).fold(0.0, f64::max);
         let radius = reach.ceil() as usize + 1;
         let size = 2 * radius + 1;
         let mut acc = vec![0.0f64; size * size];
@@ -86,21 +80,14 @@ impl Psf {
             .iter()
             .enumerate()
             .filter(|(_, &w)| w > 0.0)
-            .map(|(i, &weight)| Tap {
-                dy: (i / size) as isize - r,
-                dx: (i % size) as isize - r,
-                weight,
-            })
+            .map(|(i, &weight)| Tap { dy: (i / size) as isize - r, dx: (i % size) as isize - r, weight })
             .collect()
     }
 
     /// The centroid `(dx, dy)` relative to the centre (zero up to rounding).
     pub fn centroid(&self) -> (f64, f64) {
         self.taps().iter().fold((0.0, 0.0), |(x, y), t| {
-            (
-                x + t.dx as f64 * f64::from(t.weight),
-                y + t.dy as f64 * f64::from(t.weight),
-            )
+            (x + t.dx as f64 * f64::from(t.weight), y + t.dy as f64 * f64::from(t.weight))
         })
     }
 }
@@ -117,11 +104,7 @@ fn exposed_samples(points: &[[f64; 2]], exposure: f64) -> Vec<(f64, f64, f64)> {
     let frac = end - whole as f64;
     if frac > 0.0 && whole + 1 < points.len() {
         let (a, b) = (points[whole], points[whole + 1]);
-        out.push((
-            a[0] + (b[0] - a[0]) * frac,
-            a[1] + (b[1] - a[1]) * frac,
-            frac,
-        ));
+        out.push((a[0] + (b[0] - a[0]) * frac, a[1] + (b[1] - a[1]) * frac, frac));
     }
     out
 }

@@ -52,19 +52,8 @@ impl CameraMotion {
         let rotation = max_rotation_deg.to_radians() * (2.0 * rng.gen::<f64>() - 1.0);
         let zoom = max_zoom * (2.0 * rng.gen::<f64>() - 1.0);
         let (w, h) = (width as f64, height as f64);
-        let centre = [
-            w * (1.5 * rng.gen::<f64>() - 0.25),
-            h * (1.5 * rng.gen::<f64>() - 0.25),
-        ];
-        let mut motion = Self {
-            translations: Vec::new(),
-            times: Vec::new(),
-            rotation,
-            zoom,
-            centre,
-            width,
-            height,
-        };
+        let centre = [w * (1.5 * rng.gen::<f64>() - 0.25), h * (1.5 * rng.gen::<f64>() - 0.25)];
+        let mut motion = Self { translations: Vec::new(), times: Vec::new(), rotation, zoom, centre, width, height };
         let path = |tau: f64| trajectory.position_at(tau * exposure);
         let middle = path(0.5);
         let at = |tau: f64| {
@@ -95,10 +84,7 @@ impl CameraMotion {
         let scale = 1.0 + self.zoom * (tau - 0.5);
         let (s, c) = angle.sin_cos();
         let (dx, dy) = (x - self.centre[0], y - self.centre[1]);
-        [
-            self.centre[0] + scale * (c * dx - s * dy) + t[0],
-            self.centre[1] + scale * (s * dx + c * dy) + t[1],
-        ]
+        [self.centre[0] + scale * (c * dx - s * dy) + t[0], self.centre[1] + scale * (s * dx + c * dy) + t[1]]
     }
 
     /// The largest displacement between two frame times over the image corners.
@@ -138,10 +124,7 @@ impl CameraMotion {
             let ex = [along_x[0] - origin[0], along_x[1] - origin[1]];
             let ey = [along_y[0] - origin[0], along_y[1] - origin[1]];
             for y in 0..self.height {
-                let row = [
-                    origin[0] + ey[0] * y as f64 + m,
-                    origin[1] + ey[1] * y as f64 + m,
-                ];
+                let row = [origin[0] + ey[0] * y as f64 + m, origin[1] + ey[1] * y as f64 + m];
                 for x in 0..self.width {
                     let sx = row[0] + ex[0] * x as f64;
                     let sy = row[1] + ex[1] * x as f64;

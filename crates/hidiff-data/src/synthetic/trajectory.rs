@@ -114,19 +114,12 @@ impl Trajectory {
         }
         let scale = params.length / REFERENCE_LENGTH;
         let points = x.into_iter().map(|[a, b]| [a * scale, b * scale]).collect();
-        Self {
-            points,
-            big_shakes,
-            terms,
-        }
+        Self { points, big_shakes, terms }
     }
 
     /// The path length (sum of the step lengths).
     pub fn length(&self) -> f64 {
-        self.points
-            .windows(2)
-            .map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]))
-            .sum()
+        self.points.windows(2).map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1])).sum()
     }
 
     /// The position at fraction `tau ∈ [0, 1]` of the path, linearly interpolated.

@@ -13,15 +13,8 @@ use super::psf::Psf;
 /// If `margin < psf.radius()` or `src` is not larger than `2·margin` on both
 /// sides (programmer errors).
 pub fn blur_uniform(src: &Canvas, psf: &Psf, margin: usize) -> Canvas {
-    assert!(
-        margin >= psf.radius(),
-        "blur_uniform: margin {margin} < PSF radius {}",
-        psf.radius()
-    );
-    assert!(
-        src.width > 2 * margin && src.height > 2 * margin,
-        "blur_uniform: image smaller than its margins"
-    );
+    assert!(margin >= psf.radius(), "blur_uniform: margin {margin} < PSF radius {}", psf.radius());
+    assert!(src.width > 2 * margin && src.height > 2 * margin, "blur_uniform: image smaller than its margins");
     let (width, height) = (src.width - 2 * margin, src.height - 2 * margin);
     let mut out = Canvas::new(width, height);
     let row_len = width * 3;

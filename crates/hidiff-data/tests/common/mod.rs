@@ -10,21 +10,14 @@ use image::{Rgb, RgbImage};
 /// `R = x mod 256`, `G = y mod 256`, `B = (x / 256) | (y / 256) << 4`.
 pub fn position_pattern(width: u32, height: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |x, y| {
-        Rgb([
-            (x % 256) as u8,
-            (y % 256) as u8,
-            ((x / 256) | ((y / 256) << 4)) as u8,
-        ])
+        Rgb([(x % 256) as u8, (y % 256) as u8, ((x / 256) | ((y / 256) << 4)) as u8])
     })
 }
 
 /// The `(x, y)` encoded by [`position_pattern`].
 pub fn decode_position(px: &Rgb<u8>) -> (u32, u32) {
     let [r, g, b] = px.0;
-    (
-        u32::from(r) + 256 * u32::from(b & 15),
-        u32::from(g) + 256 * u32::from(b >> 4),
-    )
+    (u32::from(r) + 256 * u32::from(b & 15), u32::from(g) + 256 * u32::from(b >> 4))
 }
 
 /// The blurry partner used by the alignment tests: a fixed, invertible
@@ -50,10 +43,7 @@ pub fn flat(width: u32, height: u32, value: u8) -> RgbImage {
 pub fn write_pairs(dir: &Path, lq: &str, gt: &str, names: &[&str], width: u32, height: u32) {
     for (i, name) in names.iter().enumerate() {
         save(&flat(width, height, 10 + i as u8), &dir.join(lq).join(name));
-        save(
-            &flat(width, height, 100 + i as u8),
-            &dir.join(gt).join(name),
-        );
+        save(&flat(width, height, 100 + i as u8), &dir.join(gt).join(name));
     }
 }
 
@@ -71,12 +61,7 @@ pub fn write_pattern_pairs(dir: &Path, count: usize, width: u32, height: u32) {
 
 /// PSNR in dB between two 8-bit images of equal size.
 pub fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
-    let mse = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
+    let mse = a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>()
         / a.as_raw().len() as f64;
     10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
 }

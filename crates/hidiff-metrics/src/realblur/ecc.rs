@@ -54,27 +54,13 @@ struct Moments {
 
 impl Moments {
     fn zero() -> Self {
-        Self {
-            hessian: [0.0; N * N],
-            image_proj: [0.0; N],
-            template_proj: [0.0; N],
-            correlation: 0.0,
-        }
+        Self { hessian: [0.0; N * N], image_proj: [0.0; N], template_proj: [0.0; N], correlation: 0.0 }
     }
 
     fn add(mut self, o: &Self) -> Self {
-        self.hessian
-            .iter_mut()
-            .zip(&o.hessian)
-            .for_each(|(a, b)| *a += b);
-        self.image_proj
-            .iter_mut()
-            .zip(&o.image_proj)
-            .for_each(|(a, b)| *a += b);
-        self.template_proj
-            .iter_mut()
-            .zip(&o.template_proj)
-            .for_each(|(a, b)| *a += b);
+        self.hessian.iter_mut().zip(&o.hessian).for_each(|(a, b)| *a += b);
+        self.image_proj.iter_mut().zip(&o.image_proj).for_each(|(a, b)| *a += b);
+        self.template_proj.iter_mut().zip(&o.template_proj).for_each(|(a, b)| *a += b);
         self.correlation += o.correlation;
         self
     }
@@ -176,11 +162,7 @@ fn dot64(a: &[f32], b: &[f32]) -> f64 {
             acc[k] += f64::from(x[k]) * f64::from(y[k]);
         }
     }
-    let tail: f64 = ra
-        .iter()
-        .zip(rb)
-        .map(|(x, y)| f64::from(*x) * f64::from(*y))
-        .sum();
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail
 }
 
@@ -229,8 +211,7 @@ pub fn find_transform_ecc(
         // Warp the input, its gradients and the all-ones mask into template
         // coordinates.
         let positions = source_positions(&map, ws, hs, true);
-        let mut warped =
-            remap_linear_many(&[&image, &grad_x, &grad_y], &positions, ws, hs).into_iter();
+        let mut warped = remap_linear_many(&[&image, &grad_x, &grad_y], &positions, ws, hs).into_iter();
         let mut next = || warped.next().map(|w| w.data).unwrap_or_default();
         let (mut image_zm, gx, gy) = (next(), next(), next());
         let mask = nearest_valid_mask(&map, wd, hd, ws, hs);
@@ -240,12 +221,8 @@ pub fn find_transform_ecc(
         let (img_mean, img_std, count) = masked_mean_std(&image_zm, &mask);
         let (tmp_mean, tmp_std, _) = masked_mean_std(&template.data, &mask);
         let (img_mean, tmp_mean) = (img_mean as f32, tmp_mean as f32);
-        let template_zm: Vec<f32> = template
-            .data
-            .iter()
-            .zip(&mask)
-            .map(|(&t, &m)| if m != 0 { t - tmp_mean } else { 0.0 })
-            .collect();
+        let template_zm: Vec<f32> =
+            template.data.iter().zip(&mask).map(|(&t, &m)| if m != 0 { t - tmp_mean } else { 0.0 }).collect();
         image_zm.iter_mut().zip(&mask).for_each(|(v, &m)| {
             if m != 0 {
                 *v -= img_mean;
@@ -258,22 +235,12 @@ pub fn find_transform_ecc(
         for (o, v) in h.iter_mut().zip(map.iter().flatten()) {
             *o = *v;
         }
-        let state = Iterate {
-            width: ws,
-            h,
-            image_zm,
-            template_zm,
-            gx: &gx,
-            gy: &gy,
-        };
+        let state = Iterate { width: ws, h, image_zm, template_zm, gx: &gx, gy: &gy };
 
         // Hessian (float32) and its float32 LU inverse, projections, ρ.
-        let moments = over_row_chunks(hs, |rows| state.moments(rows))
-            .iter()
-            .fold(Moments::zero(), Moments::add);
-        let hessian: Matrix = std::array::from_fn(|a| {
-            std::array::from_fn(|b| moments.hessian[a.min(b) * N + a.max(b)] as f32)
-        });
+        let moments = over_row_chunks(hs, |rows| state.moments(rows)).iter().fold(Moments::zero(), Moments::add);
+        let hessian: Matrix =
+            std::array::from_fn(|a| std::array::from_fn(|b| moments.hessian[a.min(b) * N + a.max(b)] as f32));
         let hessian_inv = lu::invert(&hessian);
         let image_proj = moments.image_proj.map(|v| v as f32);
         let template_proj = moments.template_proj.map(|v| v as f32);
@@ -281,10 +248,7 @@ pub fn find_transform_ecc(
 
         rho = correlation / (img_norm * tmp_norm);
         if rho.is_nan() {
-            return Err(MetricsError::EccFailed {
-                iteration,
-                reason: "NaN encountered (the images may not overlap)",
-            });
+            return Err(MetricsError::EccFailed { iteration, reason: "NaN encountered (the images may not overlap)" });
         }
 
         // λ accounts for the illumination difference.
@@ -294,8 +258,7 @@ pub fn find_transform_ecc(
         if lambda_d <= 0.0 {
             return Err(MetricsError::EccFailed {
                 iteration,
-                reason:
-                    "the correlation would be minimized (OpenCV: \"The algorithm stopped before \
+                reason: "the correlation would be minimized (OpenCV: \"The algorithm stopped before \
                          its convergence\"); the images may be uncorrelated or non-overlapping",
             });
         }
@@ -335,18 +298,10 @@ fn over_row_chunks<T: Send>(height: usize, f: impl Fn(Range<usize>) -> T + Sync)
 /// A float32 matrix–vector product accumulated in double (`gemm` for small
 /// float32 matrices), rounded to float32.
 fn mat_vec(m: &Matrix, v: &[f32; N]) -> [f32; N] {
-    std::array::from_fn(|i| {
-        m[i].iter()
-            .zip(v)
-            .map(|(a, b)| f64::from(*a) * f64::from(*b))
-            .sum::<f64>() as f32
-    })
+    std::array::from_fn(|i| m[i].iter().zip(v).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum::<f64>() as f32)
 }
 
 /// `Mat::dot` of two float32 vectors, returned in double.
 fn dot(a: &[f32; N], b: &[f32; N]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(*x) * f64::from(*y))
-        .sum()
+    a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
 }

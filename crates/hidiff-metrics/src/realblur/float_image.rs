@@ -29,12 +29,7 @@ impl std::fmt::Debug for FloatImage {
 impl FloatImage {
     /// A zero-filled image.
     pub fn zeros(width: usize, height: usize, channels: usize) -> Self {
-        Self {
-            width,
-            height,
-            channels,
-            data: vec![0.0; width * height * channels],
-        }
+        Self { width, height, channels, data: vec![0.0; width * height * channels] }
     }
 
     /// `float32(img) / 255` computed in float32, as the script converts the
@@ -44,11 +39,7 @@ impl FloatImage {
             width: img.width(),
             height: img.height(),
             channels: 3,
-            data: img
-                .as_raw()
-                .iter()
-                .map(|&v| f32::from(v) / 255.0f32)
-                .collect(),
+            data: img.as_raw().iter().map(|&v| f32::from(v) / 255.0f32).collect(),
         }
     }
 

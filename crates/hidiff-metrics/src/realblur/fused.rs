@@ -44,24 +44,15 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            f32::from_bits((state >> 32) as u32 & 0x3FFF_FFFF | 0x3000_0000)
-                * if state & 1 == 0 { 1.0 } else { -1.0 }
+            f32::from_bits((state >> 32) as u32 & 0x3FFF_FFFF | 0x3000_0000) * if state & 1 == 0 { 1.0 } else { -1.0 }
         };
         for _ in 0..200_000 {
             let (a, b) = (next(), next());
             let c = next();
-            assert_eq!(
-                fma_f32(a, b, c).to_bits(),
-                a.mul_add(b, c).to_bits(),
-                "{a} {b} {c}"
-            );
+            assert_eq!(fma_f32(a, b, c).to_bits(), a.mul_add(b, c).to_bits(), "{a} {b} {c}");
             // Near-cancellation: c ≈ −a·b.
             let c = -(a * b);
-            assert_eq!(
-                fma_f32(a, b, c).to_bits(),
-                a.mul_add(b, c).to_bits(),
-                "{a} {b} {c}"
-            );
+            assert_eq!(fma_f32(a, b, c).to_bits(), a.mul_add(b, c).to_bits(), "{a} {b} {c}");
         }
         // Exact halfway case between two floats after the product.
         let (a, b, c) = (1.0f32 + f32::EPSILON, 1.0f32 + f32::EPSILON, 0.0f32);

@@ -68,10 +68,7 @@ pub fn intensity_scale(x: &FloatImage, z: &FloatImage) -> f32 {
 
 /// `zs = alpha · z` in float32.
 pub fn scale(z: &FloatImage, alpha: f32) -> FloatImage {
-    FloatImage {
-        data: z.data.iter().map(|v| alpha * v).collect(),
-        ..z.clone()
-    }
+    FloatImage { data: z.data.iter().map(|v| alpha * v).collect(), ..z.clone() }
 }
 
 /// `cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)` on a float32 RGB image:
@@ -82,17 +79,9 @@ pub fn scale(z: &FloatImage, alpha: f32) -> FloatImage {
 /// dispatch); this is reproduced with [`fma_f32`]. A non-fused port differs by
 /// at most 1 ulp, well inside the ECC tolerances.
 pub fn rgb_to_gray(img: &FloatImage) -> FloatImage {
-    let data = img
-        .data
-        .chunks_exact(img.channels)
-        .map(|p| fma_f32(p[2], 0.114, fma_f32(p[1], 0.587, p[0] * 0.299)))
-        .collect();
-    FloatImage {
-        width: img.width,
-        height: img.height,
-        channels: 1,
-        data,
-    }
+    let data =
+        img.data.chunks_exact(img.channels).map(|p| fma_f32(p[2], 0.114, fma_f32(p[1], 0.587, p[0] * 0.299))).collect();
+    FloatImage { width: img.width, height: img.height, channels: 1, data }
 }
 
 #[cfg(test)]

@@ -64,28 +64,14 @@ pub fn evaluate(gt: &RgbImageU8, pred: &RgbImageU8) -> Result<RealBlurResult> {
 }
 
 /// [`evaluate`] with another ECC iteration count (the protocol uses 100).
-pub fn evaluate_with_iterations(
-    gt: &RgbImageU8,
-    pred: &RgbImageU8,
-    iterations: usize,
-) -> Result<RealBlurResult> {
+pub fn evaluate_with_iterations(gt: &RgbImageU8, pred: &RgbImageU8, iterations: usize) -> Result<RealBlurResult> {
     RgbImageU8::check_same_size(gt, pred)?;
-    gt.check_min_size(
-        gt.width(),
-        gt.height(),
-        crate::gaussian::TAPS,
-        "RealBlur (SSIM needs 11×11)",
-    )?;
+    gt.check_min_size(gt.width(), gt.height(), crate::gaussian::TAPS, "RealBlur (SSIM needs 11×11)")?;
     let x = FloatImage::from_u8(gt);
     let z = FloatImage::from_u8(pred);
     let alpha = intensity::intensity_scale(&x, &z);
     let zs = intensity::scale(&z, alpha);
-    let ecc = find_transform_ecc(
-        &intensity::rgb_to_gray(&x),
-        &intensity::rgb_to_gray(&zs),
-        IDENTITY,
-        iterations,
-    )?;
+    let ecc = find_transform_ecc(&intensity::rgb_to_gray(&x), &intensity::rgb_to_gray(&zs), IDENTITY, iterations)?;
     let (aligned, mask) = align(&zs, &ecc.warp, x.width, x.height);
     let psnr = score::masked_psnr(&x, &aligned, &mask)?;
     let (ssim, ssim_per_channel) = score::masked_ssim(&x, &aligned, &mask)?;

@@ -24,12 +24,7 @@ pub fn masked_psnr(gt: &FloatImage, aligned: &FloatImage, mask: &[u8]) -> Result
     let cn = gt.channels;
     let mut sum = 0.0f64;
     let mut valid = 0usize;
-    for ((x, z), &m) in gt
-        .data
-        .chunks_exact(cn)
-        .zip(aligned.data.chunks_exact(cn))
-        .zip(mask)
-    {
+    for ((x, z), &m) in gt.data.chunks_exact(cn).zip(aligned.data.chunks_exact(cn)).zip(mask) {
         let cr = f32::from(m);
         for (&xv, &zv) in x.iter().zip(z) {
             let d = xv * cr - zv;
@@ -38,9 +33,7 @@ pub fn masked_psnr(gt: &FloatImage, aligned: &FloatImage, mask: &[u8]) -> Result
         valid += usize::from(m);
     }
     if valid == 0 {
-        return Err(MetricsError::EmptyValidRegion {
-            what: "(whole image)",
-        });
+        return Err(MetricsError::EmptyValidRegion { what: "(whole image)" });
     }
     let err = sum / (valid * cn) as f64;
     if err == 0.0 {
@@ -70,9 +63,7 @@ pub fn masked_ssim(gt: &FloatImage, aligned: &FloatImage, mask: &[u8]) -> Result
     let taps = scipy_taps();
     let mut per_channel = Vec::with_capacity(cn);
     for c in 0..cn {
-        let xr: Vec<f32> = (0..w * h)
-            .map(|i| gt.data[i * cn + c] * f32::from(mask[i]))
-            .collect();
+        let xr: Vec<f32> = (0..w * h).map(|i| gt.data[i * cn + c] * f32::from(mask[i])).collect();
         let zr: Vec<f32> = (0..w * h).map(|i| aligned.data[i * cn + c]).collect();
         let map = ssim_map(&xr, &zr, w, h, &taps);
         // Masked, cropped sums in NumPy's order.
@@ -91,9 +82,7 @@ pub fn masked_ssim(gt: &FloatImage, aligned: &FloatImage, mask: &[u8]) -> Result
             cr_sum += cr;
         }
         if cr_sum == 0.0 {
-            return Err(MetricsError::EmptyValidRegion {
-                what: "inside the 5-pixel SSIM crop",
-            });
+            return Err(MetricsError::EmptyValidRegion { what: "inside the 5-pixel SSIM crop" });
         }
         per_channel.push(map_sum / cr_sum);
     }
@@ -138,11 +127,8 @@ fn ssim_map(x: &[f32], y: &[f32], w: usize, h: usize, taps: &[f64; TAPS]) -> Vec
 /// (`centre·w0 + Σ_{k=5..1} (left_k + right_k)·w_k`) and storing float32.
 fn gaussian_filter_f32(src: &[f32], w: usize, h: usize, taps: &[f64; TAPS]) -> Vec<f32> {
     // `padded(len)[i + RADIUS + d]` is the reflected index of `i + d`.
-    let padded = |len: usize| -> Vec<usize> {
-        (0..len + 2 * RADIUS)
-            .map(|k| reflect(k as i32 - RADIUS as i32, len))
-            .collect()
-    };
+    let padded =
+        |len: usize| -> Vec<usize> { (0..len + 2 * RADIUS).map(|k| reflect(k as i32 - RADIUS as i32, len)).collect() };
     let pass = |line: &[f64], pad: &[usize], i: usize| -> f32 {
         let v = |k: usize| line[pad[i + k]];
         let mut acc = v(RADIUS) * taps[RADIUS];
@@ -182,12 +168,7 @@ mod tests {
     use super::*;
 
     fn image(w: usize, h: usize, f: impl Fn(usize) -> f32) -> FloatImage {
-        FloatImage {
-            width: w,
-            height: h,
-            channels: 3,
-            data: (0..w * h * 3).map(f).collect(),
-        }
+        FloatImage { width: w, height: h, channels: 3, data: (0..w * h * 3).map(f).collect() }
     }
 
     #[test]
@@ -204,13 +185,7 @@ mod tests {
     fn empty_mask_is_an_error() {
         let x = image(16, 12, |i| (i % 7) as f32 / 7.0);
         let mask = vec![0u8; 16 * 12];
-        assert!(matches!(
-            masked_psnr(&x, &x, &mask),
-            Err(MetricsError::EmptyValidRegion { .. })
-        ));
-        assert!(matches!(
-            masked_ssim(&x, &x, &mask),
-            Err(MetricsError::EmptyValidRegion { .. })
-        ));
+        assert!(matches!(masked_psnr(&x, &x, &mask), Err(MetricsError::EmptyValidRegion { .. })));
+        assert!(matches!(masked_ssim(&x, &x, &mask), Err(MetricsError::EmptyValidRegion { .. })));
     }
 }

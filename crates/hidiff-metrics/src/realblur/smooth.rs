@@ -64,15 +64,9 @@ pub fn gradients(src: &FloatImage) -> (FloatImage, FloatImage) {
     let mut gx = FloatImage::zeros(w, h, 1);
     let mut gy = FloatImage::zeros(w, h, 1);
     for y in 0..h {
-        let (up, down) = (
-            reflect_101(y as isize - 1, h),
-            reflect_101(y as isize + 1, h),
-        );
+        let (up, down) = (reflect_101(y as isize - 1, h), reflect_101(y as isize + 1, h));
         for x in 0..w {
-            let (left, right) = (
-                reflect_101(x as isize - 1, w),
-                reflect_101(x as isize + 1, w),
-            );
+            let (left, right) = (reflect_101(x as isize - 1, w), reflect_101(x as isize + 1, w));
             gx.data[y * w + x] = 0.5 * (src.data[y * w + right] - src.data[y * w + left]);
             gy.data[y * w + x] = 0.5 * (src.data[down * w + x] - src.data[up * w + x]);
         }
@@ -97,14 +91,9 @@ mod tests {
             width: 6,
             height: 4,
             channels: 1,
-            data: (0..24)
-                .map(|i| (i % 6) as f32 * 0.25 + (i / 6) as f32)
-                .collect(),
+            data: (0..24).map(|i| (i % 6) as f32 * 0.25 + (i / 6) as f32).collect(),
         };
-        let flat = FloatImage {
-            data: vec![0.5; 24],
-            ..img.clone()
-        };
+        let flat = FloatImage { data: vec![0.5; 24], ..img.clone() };
         assert!(gaussian_blur_5x5(&flat).data.iter().all(|&v| v == 0.5));
         let (gx, gy) = gradients(&img);
         for y in 0..4 {

@@ -92,14 +92,7 @@ fn saturate_i16(v: i32) -> i16 {
 ///
 /// `interpolate` selects the 1/32 grid (linear/cubic) or plain rounding
 /// (nearest), exactly as the two branches of `WarpPerspectiveInvoker`.
-fn row_positions(
-    m: &[f64; 9],
-    y: usize,
-    width: usize,
-    bw0: usize,
-    interpolate: bool,
-    out: &mut [SourcePos],
-) {
+fn row_positions(m: &[f64; 9], y: usize, width: usize, bw0: usize, interpolate: bool, out: &mut [SourcePos]) {
     let yf = y as f64;
     for xb in (0..width).step_by(bw0) {
         let xbf = xb as f64;
@@ -110,11 +103,7 @@ fn row_positions(
             let x1f = x1 as f64;
             let w = w0 + m[6] * x1f;
             let pos = if interpolate {
-                let w = if w != 0.0 {
-                    f64::from(INTER_TAB_SIZE) / w
-                } else {
-                    0.0
-                };
+                let w = if w != 0.0 { f64::from(INTER_TAB_SIZE) / w } else { 0.0 };
                 let fx = round_to_int((x0 + m[0] * x1f) * w);
                 let fy = round_to_int((y0 + m[3] * x1f) * w);
                 SourcePos {
@@ -147,27 +136,15 @@ fn to_f64(m: &Warp) -> [f64; 9] {
 }
 
 /// Source positions of all destination pixels, row-major.
-pub fn source_positions(
-    m: &Warp,
-    width: usize,
-    height: usize,
-    interpolate: bool,
-) -> Vec<SourcePos> {
+pub fn source_positions(m: &Warp, width: usize, height: usize, interpolate: bool) -> Vec<SourcePos> {
     let m = to_f64(m);
     let bw0 = block_width(width, height);
-    let zero = SourcePos {
-        x: 0,
-        y: 0,
-        fx: 0,
-        fy: 0,
-    };
+    let zero = SourcePos { x: 0, y: 0, fx: 0, fy: 0 };
     let mut out = vec![zero; width * height];
     if width == 0 {
         return out;
     }
-    out.par_chunks_mut(width)
-        .enumerate()
-        .for_each(|(y, row)| row_positions(&m, y, width, bw0, interpolate, row));
+    out.par_chunks_mut(width).enumerate().for_each(|(y, row)| row_positions(&m, y, width, bw0, interpolate, row));
     out
 }
 
@@ -237,15 +214,8 @@ pub fn reflect(p: i32, len: usize) -> usize {
 /// (`RemapNoVec`): taps outside the source contribute 0, and the sum is
 /// accumulated in float32 in the order top-left, top-right, bottom-left,
 /// bottom-right.
-pub fn remap_linear(
-    src: &FloatImage,
-    positions: &[SourcePos],
-    width: usize,
-    height: usize,
-) -> FloatImage {
-    remap_linear_many(&[src], positions, width, height)
-        .pop()
-        .unwrap_or_else(|| FloatImage::zeros(width, height, 1))
+pub fn remap_linear(src: &FloatImage, positions: &[SourcePos], width: usize, height: usize) -> FloatImage {
+    remap_linear_many(&[src], positions, width, height).pop().unwrap_or_else(|| FloatImage::zeros(width, height, 1))
 }
 
 /// [`remap_linear`] of several single-channel images of the same size at the
@@ -262,8 +232,7 @@ pub fn remap_linear_many(
     };
     let (sw, sh) = (first.width, first.height);
     assert!(
-        srcs.iter()
-            .all(|s| s.channels == 1 && s.width == sw && s.height == sh),
+        srcs.iter().all(|s| s.channels == 1 && s.width == sw && s.height == sh),
         "remap_linear_many needs single-channel images of one size"
     );
     let tab = bilinear_table();
@@ -277,32 +246,29 @@ pub fn remap_linear_many(
     };
     let mut interleaved = vec![0.0f32; width * height * k];
     let row = width.max(1);
-    interleaved
-        .par_chunks_mut(k * row)
-        .zip(positions.par_chunks(row))
-        .for_each(|(out_row, pos_row)| {
-            for (o, p) in out_row.chunks_exact_mut(k).zip(pos_row) {
-                let w = &tab[p.table_index()];
-                let (x, y) = (i32::from(p.x), i32::from(p.y));
-                if x >= 0 && y >= 0 && x + 1 < swi && y + 1 < shi {
-                    // Interior: all four taps exist.
-                    let i0 = y as usize * sw + x as usize;
-                    let i1 = i0 + sw;
-                    for (oc, s) in o.iter_mut().zip(srcs) {
-                        let d = &s.data;
-                        *oc = d[i0] * w[0] + d[i0 + 1] * w[1] + d[i1] * w[2] + d[i1 + 1] * w[3];
-                    }
-                } else {
-                    for (oc, s) in o.iter_mut().zip(srcs) {
-                        let d = &s.data;
-                        *oc = tap(d, x, y) * w[0]
-                            + tap(d, x + 1, y) * w[1]
-                            + tap(d, x, y + 1) * w[2]
-                            + tap(d, x + 1, y + 1) * w[3];
-                    }
+    interleaved.par_chunks_mut(k * row).zip(positions.par_chunks(row)).for_each(|(out_row, pos_row)| {
+        for (o, p) in out_row.chunks_exact_mut(k).zip(pos_row) {
+            let w = &tab[p.table_index()];
+            let (x, y) = (i32::from(p.x), i32::from(p.y));
+            if x >= 0 && y >= 0 && x + 1 < swi && y + 1 < shi {
+                // Interior: all four taps exist.
+                let i0 = y as usize * sw + x as usize;
+                let i1 = i0 + sw;
+                for (oc, s) in o.iter_mut().zip(srcs) {
+                    let d = &s.data;
+                    *oc = d[i0] * w[0] + d[i0 + 1] * w[1] + d[i1] * w[2] + d[i1 + 1] * w[3];
+                }
+            } else {
+                for (oc, s) in o.iter_mut().zip(srcs) {
+                    let d = &s.data;
+                    *oc = tap(d, x, y) * w[0]
+                        + tap(d, x + 1, y) * w[1]
+                        + tap(d, x, y + 1) * w[2]
+                        + tap(d, x + 1, y + 1) * w[3];
                 }
             }
-        });
+        }
+    });
     (0..k)
         .map(|c| FloatImage {
             width,
@@ -336,55 +302,45 @@ pub fn warp_cubic_reflect(src: &FloatImage, m: &Warp, width: usize, height: usiz
     let width1 = sw.saturating_sub(3) as i64;
     let height1 = sh.saturating_sub(3) as i64;
     let mut out = FloatImage::zeros(width, height, cn);
-    out.data
-        .par_chunks_mut(cn)
-        .zip(&positions)
-        .for_each(|(o, p)| {
-            let w = &tab[p.table_index()];
-            let (sx, sy) = (i32::from(p.x) - 1, i32::from(p.y) - 1);
-            let interior =
-                (0..width1).contains(&i64::from(sx)) && (0..height1).contains(&i64::from(sy));
-            for (c, oc) in o.iter_mut().enumerate() {
-                let s = |x: usize, y: usize| src.data[(y * sw + x) * cn + c];
-                *oc = if interior {
-                    let (x, y) = (sx as usize, sy as usize);
-                    let row = |i: usize| {
-                        s(x, y + i) * w[4 * i]
-                            + s(x + 1, y + i) * w[4 * i + 1]
-                            + s(x + 2, y + i) * w[4 * i + 2]
-                            + s(x + 3, y + i) * w[4 * i + 3]
-                    };
-                    let mut sum = row(0);
-                    sum += row(1);
-                    sum += row(2);
-                    sum += row(3);
-                    sum
-                } else {
-                    let xs: [usize; 4] = std::array::from_fn(|j| reflect(sx + j as i32, sw));
-                    let ys: [usize; 4] = std::array::from_fn(|i| reflect(sy + i as i32, sh));
-                    let mut sum = 0.0f32;
-                    for (i, &yi) in ys.iter().enumerate() {
-                        for (j, &xj) in xs.iter().enumerate() {
-                            sum += s(xj, yi) * w[4 * i + j];
-                        }
-                    }
-                    sum
+    out.data.par_chunks_mut(cn).zip(&positions).for_each(|(o, p)| {
+        let w = &tab[p.table_index()];
+        let (sx, sy) = (i32::from(p.x) - 1, i32::from(p.y) - 1);
+        let interior = (0..width1).contains(&i64::from(sx)) && (0..height1).contains(&i64::from(sy));
+        for (c, oc) in o.iter_mut().enumerate() {
+            let s = |x: usize, y: usize| src.data[(y * sw + x) * cn + c];
+            *oc = if interior {
+                let (x, y) = (sx as usize, sy as usize);
+                let row = |i: usize| {
+                    s(x, y + i) * w[4 * i]
+                        + s(x + 1, y + i) * w[4 * i + 1]
+                        + s(x + 2, y + i) * w[4 * i + 2]
+                        + s(x + 3, y + i) * w[4 * i + 3]
                 };
-            }
-        });
+                let mut sum = row(0);
+                sum += row(1);
+                sum += row(2);
+                sum += row(3);
+                sum
+            } else {
+                let xs: [usize; 4] = std::array::from_fn(|j| reflect(sx + j as i32, sw));
+                let ys: [usize; 4] = std::array::from_fn(|i| reflect(sy + i as i32, sh));
+                let mut sum = 0.0f32;
+                for (i, &yi) in ys.iter().enumerate() {
+                    for (j, &xj) in xs.iter().enumerate() {
+                        sum += s(xj, yi) * w[4 * i + j];
+                    }
+                }
+                sum
+            };
+        }
+    });
     out
 }
 
 /// `warpPerspective(ones, M, (width, height), INTER_NEAREST | WARP_INVERSE_MAP,
 /// BORDER_CONSTANT, 0)`: 1 where the rounded source position lies inside the
 /// `src_width × src_height` source, else 0.
-pub fn nearest_valid_mask(
-    m: &Warp,
-    src_width: usize,
-    src_height: usize,
-    width: usize,
-    height: usize,
-) -> Vec<u8> {
+pub fn nearest_valid_mask(m: &Warp, src_width: usize, src_height: usize, width: usize, height: usize) -> Vec<u8> {
     let (sw, sh) = (src_width as i32, src_height as i32);
     source_positions(m, width, height, false)
         .iter()
@@ -416,16 +372,10 @@ mod tests {
 
     #[test]
     fn identity_warp_is_exact_and_the_grid_rounds_half_to_even() {
-        let img = FloatImage {
-            width: 7,
-            height: 5,
-            channels: 3,
-            data: (0..105).map(|i| (i as f32 * 0.37).sin()).collect(),
-        };
+        let img =
+            FloatImage { width: 7, height: 5, channels: 3, data: (0..105).map(|i| (i as f32 * 0.37).sin()).collect() };
         assert_eq!(warp_cubic_reflect(&img, &IDENTITY, 7, 5), img);
-        assert!(nearest_valid_mask(&IDENTITY, 7, 5, 7, 5)
-            .iter()
-            .all(|&v| v == 1));
+        assert!(nearest_valid_mask(&IDENTITY, 7, 5, 7, 5).iter().all(|&v| v == 1));
         // A shift of exactly 1/64 px lies on a tie of the 1/32 grid: 0.5 → 0.
         let m: Warp = [[1.0, 0.0, 1.0 / 64.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
         let pos = source_positions(&m, 4, 2, true);

@@ -12,9 +12,7 @@ use serde_json::Value;
 
 /// `tests/fixtures/`.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
 }
 
 /// One entry of `metrics_cases.json` with its images.
@@ -38,21 +36,14 @@ impl Case {
 
     /// A 3×3 float32 matrix at a JSON pointer.
     pub fn warp(&self, pointer: &str) -> Warp {
-        let m = self
-            .json
-            .pointer(pointer)
-            .unwrap_or_else(|| panic!("{}: no matrix at {pointer}", self.id));
-        std::array::from_fn(|r| {
-            std::array::from_fn(|c| m[r][c].as_f64().expect("matrix entry is a number") as f32)
-        })
+        let m = self.json.pointer(pointer).unwrap_or_else(|| panic!("{}: no matrix at {pointer}", self.id));
+        std::array::from_fn(|r| std::array::from_fn(|c| m[r][c].as_f64().expect("matrix entry is a number") as f32))
     }
 
     /// The stored RealBlur arrays: `aligned` (H×W×3 float32) and the
     /// per-pixel mask (the first of the three identical channels).
     pub fn aligned_and_mask(&self) -> (Vec<f32>, Vec<u8>) {
-        let name = self.json["realblur"]["arrays"]
-            .as_str()
-            .expect("arrays name");
+        let name = self.json["realblur"]["arrays"].as_str().expect("arrays name");
         let bytes = std::fs::read(fixtures().join(name)).expect("fixture readable");
         let st = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");
         let aligned = st.tensor("aligned").expect("aligned tensor");
@@ -61,11 +52,8 @@ impl Case {
         let w = self.gt.width();
         assert_eq!(aligned.shape(), &[h, w, 3]);
         assert_eq!(mask.shape(), &[h, w, 3]);
-        let aligned: Vec<f32> = aligned
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let aligned: Vec<f32> =
+            aligned.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         let mask_all = mask.data();
         for px in mask_all.chunks_exact(3) {
             assert!(px[0] == px[1] && px[1] == px[2], "mask channels differ");
@@ -77,8 +65,7 @@ impl Case {
 
 /// All cases of `metrics_cases.json`.
 pub fn cases() -> Vec<Case> {
-    let text =
-        std::fs::read_to_string(fixtures().join("metrics_cases.json")).expect("json readable");
+    let text = std::fs::read_to_string(fixtures().join("metrics_cases.json")).expect("json readable");
     let root: Value = serde_json::from_str(&text).expect("valid json");
     let cases = root["cases"].as_array().expect("cases array").clone();
     assert_eq!(cases.len(), 5, "the golden set has five cases");
@@ -92,14 +79,7 @@ pub fn cases() -> Vec<Case> {
             let pred = RgbImageU8::open(&pred_path).expect("pred decodes");
             assert_eq!(gt.height() as u64, json["height"].as_u64().expect("height"));
             assert_eq!(gt.width() as u64, json["width"].as_u64().expect("width"));
-            Case {
-                id,
-                gt_path,
-                pred_path,
-                gt,
-                pred,
-                json,
-            }
+            Case { id, gt_path, pred_path, gt, pred, json }
         })
         .collect()
 }
@@ -115,31 +95,21 @@ pub struct Worst {
 
 impl Worst {
     pub fn new(name: &'static str, tolerance: f64) -> Self {
-        Self {
-            name,
-            tolerance,
-            worst: 0.0,
-            failures: Vec::new(),
-        }
+        Self { name, tolerance, worst: 0.0, failures: Vec::new() }
     }
 
     pub fn check(&mut self, case: &str, got: f64, expected: f64) {
         let d = (got - expected).abs();
         self.worst = self.worst.max(d);
         if d > self.tolerance || d.is_nan() {
-            self.failures.push(format!(
-                "{case}: {} = {got} vs {expected} (|Δ| = {d:e} > {:e})",
-                self.name, self.tolerance
-            ));
+            self.failures
+                .push(format!("{case}: {} = {got} vs {expected} (|Δ| = {d:e} > {:e})", self.name, self.tolerance));
         }
     }
 
     /// Prints the worst deviation and panics if any value was out of tolerance.
     pub fn finish(self) {
-        eprintln!(
-            "{:<45} worst |Δ| = {:.3e} (tolerance {:e})",
-            self.name, self.worst, self.tolerance
-        );
+        eprintln!("{:<45} worst |Δ| = {:.3e} (tolerance {:e})", self.name, self.worst, self.tolerance);
         assert!(self.failures.is_empty(), "{}", self.failures.join("\n"));
     }
 }

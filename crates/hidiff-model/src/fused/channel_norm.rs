@@ -103,7 +103,13 @@ pub fn forward(x: &[f32], d: Dims, weight: &[f32], bias: Option<&[f32]>) -> Vec<
 /// With `x̂ = (x - mean) r`, `r = 1/sqrt(var + eps)` and `g = dy w`:
 /// `WithBias`: `dx = r (g - mean_c g - x̂ mean_c(g x̂))`, `dw = Σ dy x̂`, `db = Σ dy`;
 /// `BiasFree` (`y = x r w`): `dx = r (g - x̂ mean_c(g x r))`, `dw = Σ dy x r`.
-pub fn backward(x: &[f32], d: Dims, weight: &[f32], with_bias: bool, dy: &[f32]) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+pub fn backward(
+    x: &[f32],
+    d: Dims,
+    weight: &[f32],
+    with_bias: bool,
+    dy: &[f32],
+) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
     assert_eq!(x.len(), d.batch * d.channels * d.pixels, "channel_norm: data does not match {d:?}");
     assert_eq!(dy.len(), x.len(), "channel_norm: gradient does not match {d:?}");
     let n = d.batch * d.pixels;

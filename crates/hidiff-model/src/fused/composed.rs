@@ -74,7 +74,11 @@ pub fn depthwise_options(channels: usize) -> ConvOptions<2> {
 ///
 /// # Shapes
 /// `x: [B, C, H, W]`, `weight: [C, 1, 3, 3]`, `bias: [C]` → `[B, C, H, W]`.
-pub fn depthwise_conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+pub fn depthwise_conv3x3<B: Backend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 4>,
+    bias: Option<Tensor<B, 1>>,
+) -> Tensor<B, 4> {
     let c = x.dims()[1];
     burn::tensor::module::conv2d(x, weight, bias, depthwise_options(c))
 }

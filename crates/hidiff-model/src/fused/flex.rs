@@ -36,7 +36,9 @@ impl FusedOps for Flex {
         let shape = x.shape();
         let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
         match all {
-            (Some(xc), Some(wc), None) => tensor(channel_norm::forward(data(&xc), dims(&shape), data(&wc), None), shape),
+            (Some(xc), Some(wc), None) => {
+                tensor(channel_norm::forward(data(&xc), dims(&shape), data(&wc), None), shape)
+            }
             (Some(xc), Some(wc), Some(Some(bc))) => {
                 tensor(channel_norm::forward(data(&xc), dims(&shape), data(&wc), Some(data(&bc))), shape)
             }
@@ -58,7 +60,8 @@ impl FusedOps for Flex {
                 (tensor(dx, shape), tensor(dw, Shape::new([c])), db.map(|db| tensor(db, Shape::new([c]))))
             }
             _ => {
-                let (dx, dw, db) = composed::channel_norm_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
+                let (dx, dw, db) =
+                    composed::channel_norm_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
                 (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
             }
         }
@@ -95,7 +98,9 @@ impl FusedOps for Flex {
             (Some(xc), Some(wc), Some(Some(bc))) => {
                 tensor(depthwise::forward(data(&xc), d, data(&wc), Some(data(&bc))), shape)
             }
-            _ => composed::depthwise_conv3x3::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+            _ => {
+                composed::depthwise_conv3x3::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor()
+            }
         }
     }
 

@@ -179,7 +179,11 @@ fn from_fused<B: Backend, F: FusedOps, const D: usize>(p: FloatTensor<F>) -> Ten
 /// `x: [B, C, H, W]`, `weight, bias: [C]` → `[B, C, H, W]`.
 pub fn channel_norm<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 1>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
     fn on<B: Backend, F: FusedOps>(x: Tensor<B, 4>, w: Tensor<B, 1>, b: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
-        from_fused::<B, F, 4>(F::channel_norm(to_fused::<B, F, 4>(x), to_fused::<B, F, 1>(w), b.map(to_fused::<B, F, 1>)))
+        from_fused::<B, F, 4>(F::channel_norm(
+            to_fused::<B, F, 4>(x),
+            to_fused::<B, F, 1>(w),
+            b.map(to_fused::<B, F, 1>),
+        ))
     }
     match route::<B>() {
         Route::Flex => on::<B, Flex>(x, weight, bias),
@@ -210,7 +214,11 @@ pub fn gelu_gate<B: Backend>(x1: Tensor<B, 4>, x2: Tensor<B, 4>) -> Tensor<B, 4>
 ///
 /// # Shapes
 /// `x: [B, C, H, W]`, `weight: [C, 1, 3, 3]`, `bias: [C]` → `[B, C, H, W]`.
-pub fn depthwise_conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+pub fn depthwise_conv3x3<B: Backend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 4>,
+    bias: Option<Tensor<B, 1>>,
+) -> Tensor<B, 4> {
     fn on<B: Backend, F: FusedOps>(x: Tensor<B, 4>, w: Tensor<B, 4>, b: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
         let out = F::depthwise_conv3x3(to_fused::<B, F, 4>(x), to_fused::<B, F, 4>(w), b.map(to_fused::<B, F, 1>));
         from_fused::<B, F, 4>(out)

@@ -107,8 +107,11 @@ impl<'a> Case<'a> {
     /// the cases that do not pad; `batch` pins `b`.
     fn image<B: Backend>(&self, t: &str, m: &HiDiff<B>, batch: Option<usize>, dev: &B::Device) -> Result<Tensor<B, 4>> {
         let b = batch.map_or(Dim::AtLeast(1), Dim::Exactly);
-        let x: Tensor<B, 4> =
-            self.refs.tensor_shaped(&self.key(t), [b, Dim::Exactly(3), Dim::AtLeast(m.window), Dim::AtLeast(m.window)], dev)?;
+        let x: Tensor<B, 4> = self.refs.tensor_shaped(
+            &self.key(t),
+            [b, Dim::Exactly(3), Dim::AtLeast(m.window), Dim::AtLeast(m.window)],
+            dev,
+        )?;
         let pads = self.name.ends_with("_padded") || self.name == "batch2";
         let [_, _, h, w] = x.dims();
         if !pads && (h % m.window != 0 || w % m.window != 0) {
@@ -125,7 +128,13 @@ impl<'a> Case<'a> {
         Ok(x)
     }
     /// A prior-token input `[b, n, c]` of the model's token grid and width.
-    fn tokens<B: Backend>(&self, t: &str, m: &HiDiff<B>, batch: Option<usize>, dev: &B::Device) -> Result<Tensor<B, 3>> {
+    fn tokens<B: Backend>(
+        &self,
+        t: &str,
+        m: &HiDiff<B>,
+        batch: Option<usize>,
+        dev: &B::Device,
+    ) -> Result<Tensor<B, 3>> {
         let (n, c) = m.net_g_tokens();
         let b = batch.map_or(Dim::AtLeast(1), Dim::Exactly);
         self.refs.tensor_shaped(&self.key(t), [b, Dim::Exactly(n), Dim::Exactly(c)], dev)
@@ -205,7 +214,11 @@ pub fn run<B: AutodiffBackend>(dir: &Path, device: &B::Device) -> Result<Vec<Cas
     let mut reports = Vec::new();
     for name in CASES {
         if !refs.has_case(name) {
-            reports.push(CaseReport { case: name.into(), checks: vec![], skipped: Some("not in this golden folder".into()) });
+            reports.push(CaseReport {
+                case: name.into(),
+                checks: vec![],
+                skipped: Some("not in this golden folder".into()),
+            });
             continue;
         }
         let report = match name {
@@ -229,7 +242,13 @@ fn schedule_case<B: Backend>(refs: &CaseTensors, model: &HiDiff<B>, tols: &Toler
     Ok(case.done())
 }
 
-fn forward_case<B: Backend>(refs: &CaseTensors, name: &'static str, m: &HiDiff<B>, tols: &Tolerances, dev: &B::Device) -> Result<CaseReport> {
+fn forward_case<B: Backend>(
+    refs: &CaseTensors,
+    name: &'static str,
+    m: &HiDiff<B>,
+    tols: &Tolerances,
+    dev: &B::Device,
+) -> Result<CaseReport> {
     let mut case = Case::new(refs, name);
     let net = tols.network;
     match name {
@@ -312,7 +331,13 @@ fn forward_case<B: Backend>(refs: &CaseTensors, name: &'static str, m: &HiDiff<B
     Ok(case.done())
 }
 
-fn train_case<B: AutodiffBackend>(refs: &CaseTensors, cfg: &ModelConfig, m: &HiDiff<B>, tols: &Tolerances, dev: &B::Device) -> Result<CaseReport> {
+fn train_case<B: AutodiffBackend>(
+    refs: &CaseTensors,
+    cfg: &ModelConfig,
+    m: &HiDiff<B>,
+    tols: &Tolerances,
+    dev: &B::Device,
+) -> Result<CaseReport> {
     let mut case = Case::new(refs, "stage2_train_forward");
     let (lq, gt) = case.pair(m, dev)?;
     let noise = case.tokens("noise", m, Some(lq.dims()[0]), dev)?;
@@ -360,14 +385,21 @@ fn train_case<B: AutodiffBackend>(refs: &CaseTensors, cfg: &ModelConfig, m: &HiD
     case.check_values("grad_total_norm", &[total_norm_v], &[1], tols.grad_norm)?;
     // net_le is frozen: no gradient may reach it.
     if !le_grads.is_empty() {
-        case.checks.push(TensorCheck { key: "net_le received gradients (it must be frozen)".into(), max_abs: f64::INFINITY, bound: 0.0, tolerance: Tolerance::Abs(0.0) });
+        case.checks.push(TensorCheck {
+            key: "net_le received gradients (it must be frozen)".into(),
+            max_abs: f64::INFINITY,
+            bound: 0.0,
+            tolerance: Tolerance::Abs(0.0),
+        });
     }
     Ok(case.done())
 }
 
-
 /// The gradients of one network, taken out of `grads`, by path in PyTorch layout.
-fn net_grads<B: AutodiffBackend, M: burn::module::AutodiffModule<B>>(module: &M, grads: &mut B::Gradients) -> Vec<(String, TensorData)> {
+fn net_grads<B: AutodiffBackend, M: burn::module::AutodiffModule<B>>(
+    module: &M,
+    grads: &mut B::Gradients,
+) -> Vec<(String, TensorData)> {
     let params = burn::optim::GradientsParams::from_module(grads, module);
     named_gradients(module, &params, true)
 }

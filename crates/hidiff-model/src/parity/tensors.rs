@@ -35,14 +35,14 @@ impl CaseTensors {
     pub fn read(path: &Path) -> Result<Self> {
         hidiff_io::check_regular_file(path)?;
         let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
-        let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| ModelError::CheckpointFormat {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let st = safetensors::SafeTensors::deserialize(&bytes)
+            .map_err(|e| ModelError::CheckpointFormat { path: path.to_path_buf(), message: e.to_string() })?;
         let mut map = HashMap::new();
         for (name, view) in st.tensors() {
             let values: Vec<f64> = match view.dtype() {
-                safetensors::Dtype::F32 => view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64).collect(),
+                safetensors::Dtype::F32 => {
+                    view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64).collect()
+                }
                 safetensors::Dtype::I64 => view
                     .data()
                     .chunks_exact(8)
@@ -99,7 +99,12 @@ impl CaseTensors {
     /// A stored float tensor as a burn tensor of rank `D` whose dimensions fit
     /// `expected` (each an exact size or a minimum), so that an empty or
     /// odd-shaped golden tensor is an error instead of a panic inside the model.
-    pub fn tensor_shaped<B: Backend, const D: usize>(&self, key: &str, expected: [Dim; D], device: &B::Device) -> Result<Tensor<B, D>> {
+    pub fn tensor_shaped<B: Backend, const D: usize>(
+        &self,
+        key: &str,
+        expected: [Dim; D],
+        device: &B::Device,
+    ) -> Result<Tensor<B, D>> {
         let r = self.get(key)?;
         let fits = r.shape.len() == D
             && r.shape.iter().zip(&expected).all(|(&got, want)| match *want {

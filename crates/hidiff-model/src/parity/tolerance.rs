@@ -23,7 +23,11 @@ impl Tolerance {
         let max_ref = reference.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let max_abs = reference.iter().zip(ours).fold(0.0f64, |m, (r, o)| {
             let d = (r - o).abs();
-            if d.is_nan() { f64::INFINITY } else { m.max(d) }
+            if d.is_nan() {
+                f64::INFINITY
+            } else {
+                m.max(d)
+            }
         });
         match *self {
             Tolerance::Abs(x) => (max_abs, x),
@@ -34,8 +38,20 @@ impl Tolerance {
                 .zip(ours)
                 .map(|(r, o)| ((r - o).abs(), x * r.abs()))
                 .max_by(|a, b| {
-                    let ra = if a.1 > 0.0 { a.0 / a.1 } else if a.0 > 0.0 { f64::INFINITY } else { 0.0 };
-                    let rb = if b.1 > 0.0 { b.0 / b.1 } else if b.0 > 0.0 { f64::INFINITY } else { 0.0 };
+                    let ra = if a.1 > 0.0 {
+                        a.0 / a.1
+                    } else if a.0 > 0.0 {
+                        f64::INFINITY
+                    } else {
+                        0.0
+                    };
+                    let rb = if b.1 > 0.0 {
+                        b.0 / b.1
+                    } else if b.0 > 0.0 {
+                        f64::INFINITY
+                    } else {
+                        0.0
+                    };
                     ra.total_cmp(&rb)
                 })
                 .unwrap_or((0.0, 0.0)),

@@ -15,7 +15,8 @@ pub fn small_config() -> PathBuf {
 /// Generates `train` training and `test` test pairs of 40–48 px into `dir`
 /// (the synthetic layout: `dir/train/{input,target}`, `dir/test/...`).
 pub fn tiny_dataset(dir: &Path, train: usize, test: usize) {
-    let config = SyntheticConfig { min_size: [40, 40], max_size: [48, 48], ..SyntheticConfig::with_counts(7, train, test, 1) };
+    let config =
+        SyntheticConfig { min_size: [40, 40], max_size: [48, 48], ..SyntheticConfig::with_counts(7, train, test, 1) };
     generate(&config, dir, &hidiff_data::no_progress).expect("tiny synthetic set");
 }
 
