@@ -36,7 +36,7 @@ pub fn parse_positive(s: &str) -> std::result::Result<f64, String> {
 /// its window of 8, so that pixel-unshuffle and the three downsamplings divide
 /// it), a batch and counts within sane bounds, a JSON path that is not an input.
 pub fn bench_step(patch: usize, batch: usize, iters: usize, json: Option<&Path>, config: Option<&Path>) -> Result<()> {
-    if patch == 0 || patch % 8 != 0 || patch > 4096 {
+    if patch == 0 || !patch.is_multiple_of(8) || patch > 4096 {
         bail!("--patch {patch} must be a multiple of 8 (the model's window) between 8 and 4096");
     }
     if batch == 0 || batch > 1024 {

@@ -1,5 +1,6 @@
 //! Weight import/export: official `.pth`, the one-file safetensors layout, our own
 //! checkpoints, and the errors for wrong input.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use std::path::{Path, PathBuf};
 
