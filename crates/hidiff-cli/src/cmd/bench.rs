@@ -223,6 +223,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if args.no_infer && (args.no_train || cfg_has_no_training(&cfg)) {
         bail!("nothing to measure: --no-infer skips inference and there is no training step to time");
     }
+    if args.device == DeviceArg::Cpu && !args.no_train && !cfg_has_no_training(&cfg) {
+        check_train_step_memory(&cfg, args.batch, args.patch, hidiff_io::available_memory())?;
+    }
     let mut rows = Vec::new();
     match args.device {
         DeviceArg::Cpu => {
@@ -272,6 +275,37 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// Fixed memory of a bench process with a model loaded (bytes), measured on Flex.
+const TRAIN_BASE_BYTES: u64 = 200 << 20;
+/// Peak memory of a stage-2 training step per image pixel and per unit of the base
+/// width C, in bytes: measured on Flex with the `gopro` preset (C = 48) at 1×64²,
+/// 2×64² and 1×128² (711, 1255 and 2301 MiB peak RSS: 0.13 MiB per pixel, about
+/// 2860 bytes per pixel and channel), rounded up.
+const TRAIN_BYTES_PER_PIXEL_CHANNEL: u64 = 3000;
+
+/// The estimated peak memory of one stage-2 training step of `batch` patches of
+/// `patch`² pixels on the CPU, in bytes.
+pub fn train_step_memory(cfg: &ModelConfig, batch: usize, patch: usize) -> u64 {
+    let pixels = (batch as u64).saturating_mul(patch as u64).saturating_mul(patch as u64);
+    let per_pixel = (cfg.transformer.dim as u64).saturating_mul(TRAIN_BYTES_PER_PIXEL_CHANNEL);
+    TRAIN_BASE_BYTES.saturating_add(pixels.saturating_mul(per_pixel))
+}
+
+/// Refuses a training step whose estimated memory exceeds what the machine has
+/// available now (the kernel would kill the process part-way), with the numbers.
+fn check_train_step_memory(cfg: &ModelConfig, batch: usize, patch: usize, available: Option<u64>) -> Result<()> {
+    let need = train_step_memory(cfg, batch, patch);
+    match available {
+        Some(avail) if need > avail => bail!(
+            "the training step {batch}x3x{patch}x{patch} needs about {:.1} GB, but only {:.1} GB of memory is \
+             available: use a smaller --batch or --patch, or --no-train",
+            need as f64 / 1e9,
+            avail as f64 / 1e9
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Whether the configuration lacks the stage-1 encoder that the training step needs.
 fn cfg_has_no_training(cfg: &ModelConfig) -> bool {
     cfg.transformer.prior_mode == hidiff_model::config::PriorMode::None
@@ -309,4 +343,25 @@ pub fn markdown(r: &BenchReport) -> String {
         s.push_str(&format!("cubecl: {c}\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_step_memory_is_estimated_and_refused_over_the_available_memory() {
+        let gopro = ModelConfig::gopro();
+        // Measured peak RSS: 711 MiB at 1×64², 2301 MiB at 1×128²; the estimate covers both.
+        let (small, large) = (train_step_memory(&gopro, 1, 64), train_step_memory(&gopro, 1, 128));
+        assert!(small >= 711 << 20 && small < 1200 << 20, "{small}");
+        assert!(large >= 2301 << 20 && large < 3200 << 20, "{large}");
+        // The documented default, batch 8 of 128², needs far more than a small machine has.
+        let default = train_step_memory(&gopro, 8, 128);
+        assert!(default > 18_000_000_000, "{default}");
+        let err = check_train_step_memory(&gopro, 8, 128, Some(8_000_000_000)).expect_err("refused").to_string();
+        assert!(err.contains("8x3x128x128") && err.contains("--batch"), "{err}");
+        assert!(check_train_step_memory(&ModelConfig::quick(), 4, 48, Some(8_000_000_000)).is_ok());
+        assert!(check_train_step_memory(&gopro, 8, 128, None).is_ok(), "unknown memory: no refusal");
+    }
 }
