@@ -85,7 +85,8 @@ enum Cmd {
         /// Pack this hidiff binary instead of building `--release --features cuda`.
         #[arg(long)]
         hidiff: Option<PathBuf>,
-        /// The PyTorch reference folder [default: ../shared/bench beside the checkout].
+        /// The PyTorch reference folder (`bench_torch.py` and the official networks) to time
+        /// beside hidiff; without it the kit does not time PyTorch.
         #[arg(long)]
         torch_bench: Option<PathBuf>,
         /// xz preset (0-9).
@@ -201,7 +202,7 @@ fn main() -> std::process::ExitCode {
                     out: if out.is_absolute() { out } else { root.join(out) },
                     hidiff,
                     golden: root.join("crates/hidiff-model/tests/fixtures/golden"),
-                    torch_bench: Some(torch_bench.unwrap_or_else(|| root.join("../shared/bench"))),
+                    torch_bench,
                     xz_level: xz_level.min(9),
                 })?;
                 println!(
