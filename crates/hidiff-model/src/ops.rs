@@ -98,30 +98,8 @@ mod tests {
         let y = gelu(Tensor::<B, 1>::from_floats(xs, &dev)).into_data().to_vec::<f32>().unwrap();
         for (x, y) in xs.iter().zip(y) {
             let x = *x as f64;
-            let want = 0.5 * x * (1.0 + erf(x / 2f64.sqrt()));
+            let want = 0.5 * x * (1.0 + crate::fused::math::erf64(x / 2f64.sqrt()));
             assert!((want - y as f64).abs() < 1e-6, "gelu({x}) = {y}, want {want}");
-        }
-    }
-
-    /// Abramowitz–Stegun 7.1.26 is not accurate enough; use the series / continued
-    /// fraction pair, good to ~1e-15 on the tested range.
-    fn erf(x: f64) -> f64 {
-        if x.abs() < 2.5 {
-            let mut sum = x;
-            let mut term = x;
-            for n in 1..80 {
-                term *= -x * x / n as f64;
-                sum += term / (2 * n + 1) as f64;
-            }
-            2.0 / std::f64::consts::PI.sqrt() * sum
-        } else {
-            let t = x.abs();
-            let mut f = 0.0;
-            for k in (1..60).rev() {
-                f = k as f64 / 2.0 / (t + f);
-            }
-            let v = 1.0 - (-t * t).exp() / std::f64::consts::PI.sqrt() / (t + f);
-            v.copysign(x)
         }
     }
 

@@ -61,28 +61,29 @@ pub fn normal_pdf(x: f32) -> f32 {
     exp(-0.5 * x * x) * INV_SQRT_2PI
 }
 
+/// The test reference: `erf` in f64 by its Taylor series (|x| < 3) or continued fraction, ~1e-14.
+#[cfg(test)]
+pub(crate) fn erf64(x: f64) -> f64 {
+    if x.abs() < 3.0 {
+        let (mut sum, mut term) = (x, x);
+        for n in 1..120 {
+            term *= -x * x / n as f64;
+            sum += term / (2 * n + 1) as f64;
+        }
+        2.0 / std::f64::consts::PI.sqrt() * sum
+    } else {
+        let t = x.abs();
+        let mut f = 0.0;
+        for k in (1..80).rev() {
+            f = k as f64 / 2.0 / (t + f);
+        }
+        (1.0 - (-t * t).exp() / std::f64::consts::PI.sqrt() / (t + f)).copysign(x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `erf` in f64 by its Taylor series (|x| < 3) or continued fraction, ~1e-14.
-    fn erf64(x: f64) -> f64 {
-        if x.abs() < 3.0 {
-            let (mut sum, mut term) = (x, x);
-            for n in 1..120 {
-                term *= -x * x / n as f64;
-                sum += term / (2 * n + 1) as f64;
-            }
-            2.0 / std::f64::consts::PI.sqrt() * sum
-        } else {
-            let t = x.abs();
-            let mut f = 0.0;
-            for k in (1..80).rev() {
-                f = k as f64 / 2.0 / (t + f);
-            }
-            (1.0 - (-t * t).exp() / std::f64::consts::PI.sqrt() / (t + f)).copysign(x)
-        }
-    }
 
     #[test]
     fn exp_is_within_a_few_ulp() {
