@@ -85,7 +85,7 @@ pub struct RealBlurDiagnostics {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     /// PSNR in dB.
-    #[serde(with = "psnr_json")]
+    #[serde(with = "hidiff_report::psnr_json")]
     pub psnr: f64,
     /// SSIM.
     pub ssim: f64,
@@ -122,24 +122,6 @@ pub fn evaluate_pair(protocol: Protocol, gt: &RgbImageU8, pred: &RgbImageU8) -> 
             }
         }
     })
-}
-
-/// Serialises `+∞` PSNR as `null` (JSON has no infinity) and reads `null`
-/// back as `+∞`.
-pub(crate) mod psnr_json {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            s.serialize_f64(*v)
-        } else {
-            s.serialize_none()
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{MetricsError, Result};
 use crate::folder::PairBy;
-use crate::protocol::{psnr_json, Protocol, Scores};
+use crate::protocol::{Protocol, Scores};
 
 /// Scores of one pair of a folder evaluation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,7 +26,7 @@ pub struct ImageResult {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeanScores {
     /// Mean PSNR in dB (`+∞`, written `null`, if any pair is identical).
-    #[serde(with = "psnr_json")]
+    #[serde(with = "hidiff_report::psnr_json")]
     pub psnr: f64,
     /// Mean SSIM.
     pub ssim: f64,
