@@ -44,22 +44,38 @@ impl<B: Backend> Him<B> {
 
     /// # Shapes
     /// `x: [B, C, H, W]`, `z: [B, n, C']` → `[B, C, H, W]`.
+    ///
+    /// The official code works on pixel tokens `[B, HW, C]`; this runs the same
+    /// arithmetic in the channel-first layout the rest of the network uses, so no
+    /// large tensor is transposed: the token LayerNorm over C is the channel norm,
+    /// the `Linear`s on pixels are `Wᵀ · x` over `[C, HW]`, and the attention is
+    /// computed transposed, `outᵀ = vᵀ · softmax_n(k · qᵀ)` (the softmax over the
+    /// prior tokens, axis 2 of `[B, heads, n, HW]`).
     pub fn forward(&self, x: Tensor<B, 4>, z: Tensor<B, 3>) -> Tensor<B, 4> {
         let [b, c, h, w] = x.dims();
         let n = z.dims()[1];
         let heads = self.num_heads;
         let d = c / heads;
-        let t = x.reshape([b, c, h * w]).swap_dims(1, 2); // [b, hw, c]
-        let tn = self.norm1.forward_tokens(t.clone());
+        let xn = self.norm1.forward(x.clone()).reshape([b, c, h * w]); // [b, c, hw]
         let zn = self.norm2.forward_tokens(z);
-        let q = self.q.forward(tn).reshape([b, h * w, heads, d]).swap_dims(1, 2); // [b, heads, hw, d]
+        let q = linear_channels(&self.q, xn).reshape([b, heads, d, h * w]); // [b, heads, d, hw]
         let kv = self.kv.forward(zn); // [b, n, 2c]
         let [k, v]: [Tensor<B, 3>; 2] = kv.chunk(2, 2).try_into().expect("two chunks");
         let k = k.reshape([b, n, heads, d]).swap_dims(1, 2); // [b, heads, n, d]
-        let v = v.reshape([b, n, heads, d]).swap_dims(1, 2); // [b, heads, n, d]
-        let attn = softmax(q.matmul(k.swap_dims(2, 3)).mul_scalar(self.scale), 3); // [b, heads, hw, n]
-        let out = attn.matmul(v).swap_dims(1, 2).reshape([b, h * w, c]); // [b, hw, c]
-        let out = t + self.proj.forward(out);
-        out.swap_dims(1, 2).reshape([b, c, h, w])
+        let v_t = v.reshape([b, n, heads, d]).swap_dims(1, 2).swap_dims(2, 3); // [b, heads, d, n]
+        let attn_t = softmax(k.matmul(q).mul_scalar(self.scale), 2); // [b, heads, n, hw]
+        let out = v_t.matmul(attn_t).reshape([b, c, h * w]); // [b, c, hw]
+        let out = x.reshape([b, c, h * w]) + linear_channels(&self.proj, out);
+        out.reshape([b, c, h, w])
     }
+}
+
+/// `linear` applied to every pixel of channel-first data: `Wᵀ · x + b`, the same
+/// numbers as `linear.forward` on `x` transposed to `[B, HW, C]`.
+///
+/// # Shapes
+/// `x: [B, C_in, HW]` → `[B, C_out, HW]`.
+fn linear_channels<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    let weight = linear.weight.val().transpose(); // [C_out, C_in]
+    crate::fused::pointwise(x, weight, linear.bias.as_ref().map(|b| b.val()))
 }

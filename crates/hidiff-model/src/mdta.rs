@@ -83,8 +83,8 @@ pub(crate) fn conv_part<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>, part: usi
 }
 
 /// A 1×1 convolution (stride 1, no padding) as a batched matrix product
-/// `W [Co, Ci] · x [Ci, HW]`: the same numbers as `conv2d`, and its gradients are
-/// matrix products too (burn's generic conv2d backward runs the weight gradient
+/// `W [Co, Ci] · x [Ci, HW] + bias` ([`crate::fused::pointwise`]): the same numbers
+/// as `conv2d`, and its gradients are matrix products too (burn's generic conv2d backward runs the weight gradient
 /// as a convolution with an H×W kernel, the largest cost of a training step on Flex).
 ///
 /// # Shapes
@@ -92,12 +92,7 @@ pub(crate) fn conv_part<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>, part: usi
 pub(crate) fn pointwise<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
     let [b, ci, h, w] = x.dims();
     let co = weight.dims()[0];
-    let y = weight.reshape([1, co, ci]).matmul(x.reshape([b, ci, h * w])); // [b, co, hw]
-    let y = match bias {
-        Some(bias) => y + bias.reshape([1, co, 1]),
-        None => y,
-    };
-    y.reshape([b, co, h, w])
+    crate::fused::pointwise(x.reshape([b, ci, h * w]), weight.reshape([co, ci]), bias).reshape([b, co, h, w])
 }
 
 /// `conv.forward(x)` for a 1×1 convolution, through [`pointwise`].

@@ -9,7 +9,7 @@ use burn::tensor::{backend::Backend, Tensor};
 use crate::block::BlockSpec;
 use crate::config::{PriorMode, TransformerConfig};
 use crate::level::{BasicLayer, Downsample, LevelPrior, Upsample};
-use crate::mdta::{conv1x1, conv3x3};
+use crate::mdta::{conv1x1, conv3x3, pointwise_conv};
 
 /// `down_1` / `down_2`: a Linear across the token axis, then one across channels.
 /// Checkpoint keys `down_k.1` and `down_k.3` (the Rearranges hold no weights).
@@ -181,9 +181,9 @@ impl<B: Backend> Transformer<B> {
         let e3 = self.encoder_level3.forward(self.down2_3.forward(e2.clone()), &p.z2); // [b, 4c, h/4, w/4]
         let l = self.latent.forward(self.down3_4.forward(e3.clone()), &p.z3); // [b, 8c, h/8, w/8]
         let u = Tensor::cat(vec![self.up4_3.forward(l), e3], 1); // [b, 8c, h/4, w/4]
-        let d3 = self.decoder_level3.forward(self.reduce_chan_level3.forward(u), &p.z2);
+        let d3 = self.decoder_level3.forward(pointwise_conv(&self.reduce_chan_level3, u), &p.z2);
         let u = Tensor::cat(vec![self.up3_2.forward(d3), e2], 1); // [b, 4c, h/2, w/2]
-        let d2 = self.decoder_level2.forward(self.reduce_chan_level2.forward(u), &p.z2);
+        let d2 = self.decoder_level2.forward(pointwise_conv(&self.reduce_chan_level2, u), &p.z2);
         let u = Tensor::cat(vec![self.up2_1.forward(d2), e1], 1); // [b, 2c, h, w]
         let d1 = self.decoder_level1.forward(u, &p.z1);
         let r = self.refinement.forward(d1, &p.z1);

@@ -198,3 +198,74 @@ fn depthwise_conv_matches_composed_forward_and_backward() {
         }
     }
 }
+
+/// Gradients `(y, dx, dw, db)` of `sum(proj(x, w, b) * r)` for a pointwise projection.
+/// `transposed` builds the weight as `[C_in, C_out]` and transposes it (a strided
+/// input, as HIM's `Linear` weights are).
+fn pointwise_grads<B: burn::tensor::backend::AutodiffBackend>(
+    [batch, ci, co, n]: [usize; 4],
+    with_bias: bool,
+    transposed: bool,
+    proj: impl Fn(Tensor<B, 3>, Tensor<B, 2>, Option<Tensor<B, 1>>) -> Tensor<B, 3>,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+    let x = tensor::<B, 3>([batch, ci, n], 21, -1.0, 1.0).require_grad();
+    let w = if transposed {
+        tensor::<B, 2>([ci, co], 22, -1.0, 1.0).require_grad()
+    } else {
+        tensor::<B, 2>([co, ci], 22, -1.0, 1.0).require_grad()
+    };
+    let b = with_bias.then(|| tensor::<B, 1>([co], 23, -0.5, 0.5).require_grad());
+    let r = tensor::<B, 3>([batch, co, n], 24, -1.0, 1.0);
+    let weight = if transposed { w.clone().transpose() } else { w.clone() };
+    let y = proj(x.clone(), weight, b.clone());
+    let grads = (y.clone() * r).sum().backward();
+    let dx = vec(x.grad(&grads).expect("dx"));
+    let dw = vec(w.grad(&grads).expect("dw"));
+    let db = b.map(|b| vec(b.grad(&grads).expect("db")));
+    (vec(y), dx, dw, db)
+}
+
+#[test]
+fn pointwise_matches_composed_forward_and_backward() {
+    // [B, C_in, C_out, N]: one image (products one after another), a batch (batch
+    // items in parallel), one large enough for gemm's own threads, a strided weight.
+    for (dims, with_bias, transposed) in [
+        ([1, 5, 7, 33], true, false),
+        ([3, 4, 6, 17], false, false),
+        ([2, 9, 3, 1], true, false),
+        ([1, 64, 96, 2048], true, false),
+        ([2, 6, 10, 29], true, true),
+    ] {
+        let what = format!("pointwise {dims:?} bias={with_bias} transposed={transposed}");
+        let fused = pointwise_grads::<AD>(dims, with_bias, transposed, fused::pointwise);
+        let reference = pointwise_grads::<AD>(dims, with_bias, transposed, composed::pointwise);
+        assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
+        assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
+        assert_close(&format!("{what}: dw"), &fused.2, &reference.2, 1e-5);
+        assert_eq!(fused.3.is_some(), with_bias);
+        if let (Some(got), Some(want)) = (&fused.3, &reference.3) {
+            assert_close(&format!("{what}: db"), got, want, 1e-5);
+        }
+    }
+}
+
+/// The trait's default pointwise gradients (NdArray) against autodiff of the composed op.
+#[test]
+fn default_pointwise_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(x: Tensor<ND, 3>, w: Tensor<ND, 2>, b: Option<Tensor<ND, 1>>) -> Tensor<ND, 3> {
+        let p1 = |t: Tensor<ND, 1>| t.into_primitive().tensor();
+        let out = <ND as FusedOps>::pointwise(x.into_primitive().tensor(), w.into_primitive().tensor(), b.map(p1));
+        Tensor::from_primitive(TensorPrimitive::Float(out))
+    }
+    for with_bias in [true, false] {
+        let got = pointwise_grads::<ND>([2, 5, 4, 13], with_bias, false, via_trait);
+        let want = pointwise_grads::<ND>([2, 5, 4, 13], with_bias, false, composed::pointwise);
+        assert_close("default y", &got.0, &want.0, 1e-5);
+        assert_close("default dx", &got.1, &want.1, 1e-5);
+        assert_close("default dw", &got.2, &want.2, 1e-5);
+        if let (Some(a), Some(b)) = (&got.3, &want.3) {
+            assert_close("default db", a, b, 1e-5);
+        }
+    }
+}

@@ -18,6 +18,7 @@ use super::FusedOps;
 enum Affine {
     ChannelNorm,
     DepthwiseConv3x3,
+    Pointwise,
 }
 
 /// Backward step of an [`Affine`] operation; `N` is 3 with a bias, 2 without.
@@ -34,6 +35,7 @@ impl<B: FusedOps, const N: usize> Backward<B, N> for AffineBackward<B, N> {
         let (dx, dw, db) = match self.0 {
             Affine::ChannelNorm => B::channel_norm_backward(x, weight, N == 3, grad),
             Affine::DepthwiseConv3x3 => B::depthwise_conv3x3_backward(x, weight, N == 3, grad),
+            Affine::Pointwise => B::pointwise_backward(x, weight, N == 3, grad),
         };
         let mut parents = ops.parents.into_iter();
         if let Some(node) = parents.next().flatten() {
@@ -118,6 +120,15 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     ) -> FloatTensor<Self> {
         affine::<B, C>(Affine::DepthwiseConv3x3, x, weight, bias, B::depthwise_conv3x3)
     }
+
+    fn pointwise(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        affine::<B, C>(Affine::Pointwise, x, weight, bias, B::pointwise)
+    }
+
     fn gelu_gate(x1: FloatTensor<Self>, x2: FloatTensor<Self>) -> FloatTensor<Self> {
         let nodes = [x1.node.clone(), x2.node.clone()];
         match GeluGateBackward::<B>(PhantomData).prepare::<C>(nodes).compute_bound().stateful() {

@@ -82,3 +82,31 @@ pub fn depthwise_conv3x3<B: Backend>(
     let c = x.dims()[1];
     burn::tensor::module::conv2d(x, weight, bias, depthwise_options(c))
 }
+
+/// The pointwise projection `W · x[b] + bias` as a batched matrix product.
+///
+/// # Shapes
+/// `x: [B, C_in, N]`, `weight: [C_out, C_in]`, `bias: [C_out]` → `[B, C_out, N]`.
+pub fn pointwise<B: Backend>(x: Tensor<B, 3>, weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 3> {
+    let co = weight.dims()[0];
+    let y = weight.unsqueeze::<3>().matmul(x);
+    match bias {
+        Some(bias) => y + bias.reshape([1, co, 1]),
+        None => y,
+    }
+}
+
+/// Gradients of [`pointwise`] for the output gradient `grad: [B, C_out, N]`:
+/// `(dx [B, C_in, N], dweight [C_out, C_in], dbias [C_out] when with_bias)`.
+pub fn pointwise_backward<B: Backend>(
+    x: Tensor<B, 3>,
+    weight: Tensor<B, 2>,
+    with_bias: bool,
+    grad: Tensor<B, 3>,
+) -> (Tensor<B, 3>, Tensor<B, 2>, Option<Tensor<B, 1>>) {
+    let [co, ci] = weight.dims();
+    let dx = weight.transpose().unsqueeze::<3>().matmul(grad.clone());
+    let dw = grad.clone().matmul(x.swap_dims(1, 2)).sum_dim(0).reshape([co, ci]);
+    let db = with_bias.then(|| grad.sum_dim(0).sum_dim(2).reshape([co]));
+    (dx, dw, db)
+}

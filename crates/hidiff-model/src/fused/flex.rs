@@ -6,7 +6,7 @@ use burn::backend::Flex;
 use burn::tensor::ops::ModuleOps;
 use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
 
-use super::{channel_norm, composed, depthwise, float, gelu_gate, FusedOps};
+use super::{channel_norm, composed, depthwise, float, gelu_gate, pointwise, FusedOps};
 
 /// `t` as a contiguous `f32` tensor whose [`FlexTensor::as_slice`] is the data,
 /// or `None` for other float types.
@@ -89,6 +89,42 @@ impl FusedOps for Flex {
         }
     }
 
+    fn pointwise(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = pointwise_dims(&xs, &ws);
+        let out = Shape::new([d.batch, d.outputs, d.pixels]);
+        let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
+        match all {
+            (Some(xc), Some(wc), None) => tensor(pointwise::forward(data(&xc), d, data(&wc), None), out),
+            (Some(xc), Some(wc), Some(Some(bc))) => {
+                tensor(pointwise::forward(data(&xc), d, data(&wc), Some(data(&bc))), out)
+            }
+            _ => composed::pointwise::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+        }
+    }
+
+    fn pointwise_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        with_bias: bool,
+        grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = pointwise_dims(&xs, &ws);
+        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(wc), Some(gc)) => {
+                let (dx, dw, db) = pointwise::backward(data(&xc), d, data(&wc), data(&gc));
+                let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
+                (tensor(dx, xs), tensor(dw, ws), db)
+            }
+            _ => {
+                let (dx, dw, db) =
+                    composed::pointwise_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
+                (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
+            }
+        }
+    }
+
     fn depthwise_conv3x3(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
         let shape = x.shape();
         let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
@@ -136,4 +172,10 @@ impl FusedOps for Flex {
 fn conv_dims(shape: &Shape) -> depthwise::Dims {
     assert_eq!(shape.num_dims(), 4, "depthwise conv: expected [B, C, H, W], got {shape:?}");
     depthwise::Dims { batch: shape[0], channels: shape[1], height: shape[2], width: shape[3] }
+}
+
+/// `x: [B, C_in, N]` and `weight: [C_out, C_in]` as the pointwise kernel's sizes.
+fn pointwise_dims(x: &Shape, weight: &Shape) -> pointwise::Dims {
+    assert!(x.num_dims() == 3 && weight.num_dims() == 2, "pointwise: expected [B, C_in, N] and [C_out, C_in]");
+    pointwise::Dims { batch: x[0], inputs: x[1], outputs: weight[0], pixels: x[2] }
 }

@@ -42,6 +42,7 @@ pub mod depthwise;
 mod flex;
 pub mod gelu_gate;
 pub mod math;
+pub mod pointwise;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
@@ -110,6 +111,29 @@ pub trait FusedOps: Backend {
             g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
         });
         (dx, dw, db)
+    }
+
+    /// Pointwise projection `W · x[b] + bias` ([`composed::pointwise`]): a 1×1
+    /// convolution or a `Linear` on channel-first data. `x: [B, C_in, N]`,
+    /// `weight: [C_out, C_in]`, `bias: [C_out]` → `[B, C_out, N]`.
+    fn pointwise(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        composed::pointwise::<Self>(float(x), float(weight), bias.map(float)).into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::pointwise`] for `grad: [B, C_out, N]`:
+    /// `(dx, dweight, dbias if with_bias)`.
+    fn pointwise_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        with_bias: bool,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        let (dx, dw, db) = composed::pointwise_backward::<Self>(float(x), float(weight), with_bias, float(grad));
+        (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
     }
 
     /// GDFN's gate `gelu(x1) * x2` ([`composed::gelu_gate`]); `x1`, `x2`: `[B, C, H, W]`.
@@ -229,5 +253,25 @@ pub fn depthwise_conv3x3<B: Backend>(
         Route::Flex => on::<B, Flex>(x, weight, bias),
         Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
         Route::Composed => composed::depthwise_conv3x3(x, weight, bias),
+    }
+}
+
+/// The pointwise projection `W · x[b] + bias` over channel-first data (a 1×1
+/// convolution, or a `Linear` applied to every pixel), fused where the backend
+/// has the kernel.
+///
+/// # Shapes
+/// `x: [B, C_in, N]`, `weight: [C_out, C_in]`, `bias: [C_out]` → `[B, C_out, N]`.
+pub fn pointwise<B: Backend>(x: Tensor<B, 3>, weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 3> {
+    fn on<B: Backend, F: FusedOps>(x: Tensor<B, 3>, w: Tensor<B, 2>, b: Option<Tensor<B, 1>>) -> Tensor<B, 3> {
+        let out = F::pointwise(to_fused::<B, F, 3>(x), to_fused::<B, F, 2>(w), b.map(to_fused::<B, F, 1>));
+        from_fused::<B, F, 3>(out)
+    }
+    let [co, ci] = weight.dims();
+    assert_eq!(x.dims()[1], ci, "pointwise: weight [{co}, {ci}] does not fit {:?}", x.dims());
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x, weight, bias),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
+        Route::Composed => composed::pointwise(x, weight, bias),
     }
 }

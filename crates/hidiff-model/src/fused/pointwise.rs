@@ -1,0 +1,191 @@
+//! Fused kernels of the pointwise (1×1) projection `y[b] = W · x[b] + bias` on
+//! channel-first `f32` data, forward and all three gradients, as calls into the
+//! `gemm` crate (the matrix kernels burn's Flex backend uses).
+//!
+//! One call replaces a matrix product, a broadcast bias addition and (in the
+//! backward pass) a sum over the batch: Flex runs the broadcast addition through a
+//! strided path that costs more than the product itself at HI-Diff's sizes.
+//!
+//! The only `unsafe` code of the model: `gemm::gemm` takes raw pointers and
+//! strides. Every call goes through [`product`], whose callers state the sizes
+//! each pointer addresses (SAFETY notes); [`Dims::check`] asserts them first.
+#![allow(unsafe_code)]
+
+use gemm::{gemm, Parallelism};
+use rayon::prelude::*;
+
+/// Sizes: `x: [batch, inputs, pixels]`, `W: [outputs, inputs]`.
+#[derive(Clone, Copy, Debug)]
+pub struct Dims {
+    /// B.
+    pub batch: usize,
+    /// C_in.
+    pub inputs: usize,
+    /// C_out.
+    pub outputs: usize,
+    /// N (pixels or tokens).
+    pub pixels: usize,
+}
+
+/// Below this many multiply-adds per batch item one thread does the product.
+const PARALLEL_FLOPS: usize = 1 << 20;
+
+impl Dims {
+    fn check(&self, x: &[f32], w: &[f32]) {
+        assert_eq!(x.len(), self.batch * self.inputs * self.pixels, "pointwise: data does not match {self:?}");
+        assert_eq!(w.len(), self.outputs * self.inputs, "pointwise: weight does not match {self:?}");
+    }
+
+    /// Parallelism inside one product when the batch items run one after another.
+    fn inner(&self, flops: usize) -> Parallelism {
+        if flops >= PARALLEL_FLOPS && rayon::current_num_threads() > 1 {
+            Parallelism::Rayon(0)
+        } else {
+            Parallelism::None
+        }
+    }
+
+    /// Whether batch items run in parallel (each product on one thread).
+    fn across_batch(&self) -> bool {
+        self.batch >= rayon::current_num_threads() && rayon::current_num_threads() > 1
+    }
+}
+
+/// A row-major matrix view for [`product`]: element `(r, c)` at `ptr + r·rs + c·cs`.
+#[derive(Clone, Copy)]
+struct View {
+    ptr: *const f32,
+    rs: isize,
+    cs: isize,
+}
+
+/// `dst [m, n] (row-major) = (accumulate ? dst : 0) + lhs [m, k] · rhs [k, n]`.
+///
+/// # Safety
+/// `dst` holds `m·n` values; `lhs` and `rhs` address `m×k` and `k×n` valid values.
+unsafe fn product(
+    dst: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: View,
+    rhs: View,
+    accumulate: bool,
+    par: Parallelism,
+) {
+    debug_assert_eq!(dst.len(), m * n);
+    // SAFETY: the caller guarantees the views; `dst` is exactly m × n.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            lhs.ptr,
+            lhs.cs,
+            lhs.rs,
+            rhs.ptr,
+            rhs.cs,
+            rhs.rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
+/// Forward pass: `x: [B, C_in, N]`, `w: [C_out, C_in]`, `bias: [C_out]` → `[B, C_out, N]`.
+pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    d.check(x, w);
+    let (ci, co, n) = (d.inputs, d.outputs, d.pixels);
+    let mut y = vec![0f32; d.batch * co * n];
+    let one = |b: usize, yb: &mut [f32], par: Parallelism| {
+        if let Some(bias) = bias {
+            for (row, v) in yb.chunks_exact_mut(n).zip(bias) {
+                row.fill(*v);
+            }
+        }
+        let lhs = View { ptr: w.as_ptr(), rs: ci as isize, cs: 1 };
+        let rhs = View { ptr: x[b * ci * n..].as_ptr(), rs: n as isize, cs: 1 };
+        // SAFETY: w is co × ci, x[b] is ci × n, yb is co × n.
+        unsafe { product(yb, co, n, ci, lhs, rhs, bias.is_some(), par) };
+    };
+    if d.across_batch() {
+        y.par_chunks_mut(co * n).enumerate().for_each(|(b, yb)| one(b, yb, Parallelism::None));
+    } else {
+        let par = d.inner(co * ci * n);
+        y.chunks_mut(co * n).enumerate().for_each(|(b, yb)| one(b, yb, par));
+    }
+    y
+}
+
+/// Gradients for the output gradient `dy: [B, C_out, N]`:
+/// `(dx [B, C_in, N], dw [C_out, C_in], dbias [C_out])`.
+pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    d.check(x, w);
+    let (ci, co, n) = (d.inputs, d.outputs, d.pixels);
+    assert_eq!(dy.len(), d.batch * co * n, "pointwise: gradient does not match {d:?}");
+    // dx[b] = Wᵀ · dy[b]: Wᵀ is W with its strides swapped.
+    let mut dx = vec![0f32; x.len()];
+    let dx_one = |b: usize, dxb: &mut [f32], par: Parallelism| {
+        let lhs = View { ptr: w.as_ptr(), rs: 1, cs: ci as isize };
+        let rhs = View { ptr: dy[b * co * n..].as_ptr(), rs: n as isize, cs: 1 };
+        // SAFETY: Wᵀ is ci × co, dy[b] is co × n, dxb is ci × n.
+        unsafe { product(dxb, ci, n, co, lhs, rhs, false, par) };
+    };
+    // dw[b] = dy[b] · x[b]ᵀ, summed over b; x[b]ᵀ is x[b] with its strides swapped.
+    let dw_one = |b: usize, dw: &mut [f32], accumulate: bool, par: Parallelism| {
+        let lhs = View { ptr: dy[b * co * n..].as_ptr(), rs: n as isize, cs: 1 };
+        let rhs = View { ptr: x[b * ci * n..].as_ptr(), rs: 1, cs: n as isize };
+        // SAFETY: dy[b] is co × n, x[b]ᵀ is n × ci, dw is co × ci.
+        unsafe { product(dw, co, ci, n, lhs, rhs, accumulate, par) };
+    };
+    let mut dw = vec![0f32; co * ci];
+    if d.across_batch() {
+        dx.par_chunks_mut(ci * n).enumerate().for_each(|(b, dxb)| dx_one(b, dxb, Parallelism::None));
+        let partial: Vec<Vec<f32>> = (0..d.batch)
+            .into_par_iter()
+            .map(|b| {
+                let mut part = vec![0f32; co * ci];
+                dw_one(b, &mut part, false, Parallelism::None);
+                part
+            })
+            .collect();
+        for part in partial {
+            for (a, v) in dw.iter_mut().zip(part) {
+                *a += v;
+            }
+        }
+    } else {
+        let par = d.inner(co * ci * n);
+        dx.chunks_mut(ci * n).enumerate().for_each(|(b, dxb)| dx_one(b, dxb, par));
+        for b in 0..d.batch {
+            dw_one(b, &mut dw, b > 0, par);
+        }
+    }
+    let mut db = vec![0f64; co];
+    for dyb in dy.chunks_exact(co * n) {
+        for (s, row) in db.iter_mut().zip(dyb.chunks_exact(n)) {
+            *s += sum(row);
+        }
+    }
+    (dx, dw, db.into_iter().map(|v| v as f32).collect())
+}
+
+/// `Σ v` in eight `f32` lanes (vectorisable), returned in `f64`.
+fn sum(v: &[f32]) -> f64 {
+    let mut lanes = [0f32; 8];
+    for c in v.chunks_exact(8) {
+        for l in 0..8 {
+            lanes[l] += c[l];
+        }
+    }
+    let tail: f64 = v[v.len() - v.len() % 8..].iter().map(|x| *x as f64).sum();
+    lanes.iter().map(|x| *x as f64).sum::<f64>() + tail
+}
