@@ -6,7 +6,7 @@ use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::{activation::softmax, backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Tensor};
 
 /// The latent level's `ln1`/`ln2` pair: `Linear(C' -> C)` twice, with bias, or none.
 pub(crate) fn modulation_pair<B: Backend>(
@@ -141,20 +141,11 @@ impl<B: Backend> Attention<B> {
         let x = modulate(x, &self.ln1, &self.ln2, prior);
         let [b, c, h, w] = x.dims();
         let heads = self.num_heads;
-        // q, k, v = chunk(dwconv(conv1x1(x)), 3), computed part by part (see `conv_part`).
-        let part = |i: usize| {
-            let t = conv_part(&self.qkv_dwconv, conv_part(&self.qkv, x.clone(), i, 3), i, 3); // [b, c, h, w]
-            t.reshape([b, heads, c / heads, h * w])
-        };
-        let (q, k, v) = (part(0), part(1), part(2)); // [b, heads, c/h, hw]
-                                                     // normalize(q) normalize(k)ᵀ = diag(1/|q|) q kᵀ diag(1/|k|): the L2 norms
-                                                     // (F.normalize, eps 1e-12) scale the small c/h × c/h logits instead of q and k.
-        let inv_norm = |t: &Tensor<B, 4>| t.clone().square().sum_dim(3).sqrt().clamp_min(1e-12).recip(); // [b, heads, c/h, 1]
-        let (q_scale, k_scale) = (inv_norm(&q), inv_norm(&k).swap_dims(2, 3));
-        let temperature = self.temperature.val().unsqueeze::<4>(); // [1, heads, 1, 1]
-        let attn = q.matmul(k.swap_dims(2, 3)) * (q_scale * temperature) * k_scale; // [b, heads, c/h, c/h]
-        let attn = softmax(attn, 3);
-        let out = attn.matmul(v).reshape([b, c, h, w]);
+        // q, k, v = chunk(dwconv(conv1x1(x)), 3): one 1×1 and one depthwise conv over
+        // all 3C channels, then the attention core reads the three thirds in place.
+        let qkv = conv_part(&self.qkv_dwconv, pointwise_conv(&self.qkv, x), 0, 1); // [b, 3c, h, w]
+        let temperature = self.temperature.val().reshape([heads]);
+        let out = crate::fused::mdta_core(qkv.reshape([b, 3 * c, h * w]), temperature, heads).reshape([b, c, h, w]);
         pointwise_conv(&self.project_out, out)
     }
 }

@@ -269,3 +269,43 @@ fn default_pointwise_backward_matches_autodiff() {
         }
     }
 }
+
+/// Gradients `(y, dqkv, dtemperature)` of `sum(core(qkv, t) * r)` for an MDTA core.
+fn mdta_grads<B: burn::tensor::backend::AutodiffBackend>(
+    [batch, c, heads, n]: [usize; 4],
+    core: impl Fn(Tensor<B, 3>, Tensor<B, 1>, usize) -> Tensor<B, 3>,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let qkv = tensor::<B, 3>([batch, 3 * c, n], 31, -1.0, 1.0).require_grad();
+    let t = tensor::<B, 1>([heads], 32, 0.5, 2.0).require_grad();
+    let r = tensor::<B, 3>([batch, c, n], 33, -1.0, 1.0);
+    let y = core(qkv.clone(), t.clone(), heads);
+    let grads = (y.clone() * r).sum().backward();
+    (vec(y), vec(qkv.grad(&grads).expect("dqkv")), vec(t.grad(&grads).expect("dt")))
+}
+
+#[test]
+fn mdta_core_matches_composed_forward_and_backward() {
+    // [B, C, heads, N]
+    for dims in [[2, 6, 2, 35], [1, 16, 1, 48 * 48], [3, 12, 4, 33], [1, 8, 8, 5]] {
+        let fused = mdta_grads::<AD>(dims, fused::mdta_core);
+        let reference = mdta_grads::<AD>(dims, composed::mdta_core);
+        assert_close(&format!("mdta_core {dims:?}: y"), &fused.0, &reference.0, 1e-5);
+        assert_close(&format!("mdta_core {dims:?}: dqkv"), &fused.1, &reference.1, 1e-5);
+        assert_close(&format!("mdta_core {dims:?}: dtemperature"), &fused.2, &reference.2, 1e-5);
+    }
+}
+
+/// The trait's closed-form default gradients (NdArray) against autodiff of the composed core.
+#[test]
+fn default_mdta_core_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(qkv: Tensor<ND, 3>, t: Tensor<ND, 1>, heads: usize) -> Tensor<ND, 3> {
+        let out = <ND as FusedOps>::mdta_core(qkv.into_primitive().tensor(), t.into_primitive().tensor(), heads);
+        Tensor::from_primitive(TensorPrimitive::Float(out))
+    }
+    let got = mdta_grads::<ND>([2, 6, 2, 35], via_trait);
+    let want = mdta_grads::<ND>([2, 6, 2, 35], composed::mdta_core);
+    assert_close("default y", &got.0, &want.0, 1e-5);
+    assert_close("default dqkv", &got.1, &want.1, 1e-4);
+    assert_close("default dtemperature", &got.2, &want.2, 1e-4);
+}

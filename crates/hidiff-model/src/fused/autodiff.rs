@@ -72,6 +72,27 @@ impl<B: FusedOps> Backward<B, 2> for GeluGateBackward<B> {
     }
 }
 
+/// Backward step of the MDTA core; the state is `(qkv, temperature, heads)`.
+#[derive(Debug)]
+struct MdtaCoreBackward<B>(PhantomData<B>);
+
+impl<B: FusedOps> Backward<B, 2> for MdtaCoreBackward<B> {
+    type State = (FloatTensor<B>, FloatTensor<B>, usize);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (qkv, temperature, heads) = ops.state;
+        let (dqkv, dt) = B::mdta_core_backward(qkv, temperature, heads, grad);
+        let [p1, p2] = ops.parents;
+        if let Some(node) = p1 {
+            grads.register::<B>(node.id, dqkv);
+        }
+        if let Some(node) = p2 {
+            grads.register::<B>(node.id, dt);
+        }
+    }
+}
+
 /// Records `op` (forward `fwd` on the inner backend) as one graph node.
 fn affine<B: FusedOps, C: CheckpointStrategy>(
     op: Affine,
@@ -137,6 +158,17 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
                 prep.finish((x1.primitive, x2.primitive), out)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::gelu_gate(x1.primitive, x2.primitive)),
+        }
+    }
+
+    fn mdta_core(qkv: FloatTensor<Self>, temperature: FloatTensor<Self>, heads: usize) -> FloatTensor<Self> {
+        let nodes = [qkv.node.clone(), temperature.node.clone()];
+        match MdtaCoreBackward::<B>(PhantomData).prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let out = B::mdta_core(qkv.primitive.clone(), temperature.primitive.clone(), heads);
+                prep.finish((qkv.primitive, temperature.primitive, heads), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::mdta_core(qkv.primitive, temperature.primitive, heads)),
         }
     }
 

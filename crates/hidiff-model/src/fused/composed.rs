@@ -4,7 +4,7 @@
 //! [`super::FusedOps`]'s default backward methods).
 
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{activation::softmax, backend::Backend, Tensor};
 
 use crate::layer_norm::{normalize_axis, EPS};
 use crate::ops::gelu;
@@ -109,4 +109,58 @@ pub fn pointwise_backward<B: Backend>(
     let dw = grad.clone().matmul(x.swap_dims(1, 2)).sum_dim(0).reshape([co, ci]);
     let db = with_bias.then(|| grad.sum_dim(0).sum_dim(2).reshape([co]));
     (dx, dw, db)
+}
+
+/// MDTA's attention core on the output of `qkv_dwconv`: per head, L2-normalised q
+/// and k over the pixels, `softmax(q̂ k̂ᵀ · temperature) v`. The norms scale the
+/// small `d × d` logits (`diag(1/|q|) q kᵀ diag(1/|k|)`) instead of q and k.
+///
+/// # Shapes
+/// `qkv: [B, 3C, N]` (q, k, v thirds), `temperature: [heads]` → `[B, C, N]`.
+pub fn mdta_core<B: Backend>(qkv: Tensor<B, 3>, temperature: Tensor<B, 1>, heads: usize) -> Tensor<B, 3> {
+    let [b, c3, n] = qkv.dims();
+    let (c, d) = (c3 / 3, c3 / 3 / heads);
+    let part = |i: usize| qkv.clone().narrow(1, i * c, c).reshape([b, heads, d, n]);
+    let (q, k, v) = (part(0), part(1), part(2));
+    let inv_norm = |t: &Tensor<B, 4>| t.clone().square().sum_dim(3).sqrt().clamp_min(1e-12).recip(); // [b, heads, d, 1]
+    let (q_scale, k_scale) = (inv_norm(&q), inv_norm(&k).swap_dims(2, 3));
+    let temperature = temperature.reshape([1, heads, 1, 1]);
+    let attn = q.matmul(k.swap_dims(2, 3)) * (q_scale * temperature) * k_scale; // [b, heads, d, d]
+    softmax(attn, 3).matmul(v).reshape([b, c, n])
+}
+
+/// Gradients of [`mdta_core`] for `grad: [B, C, N]`: `(dqkv [B, 3C, N],
+/// dtemperature [heads])`, in closed form (see [`super::mdta_core`]).
+pub fn mdta_core_backward<B: Backend>(
+    qkv: Tensor<B, 3>,
+    temperature: Tensor<B, 1>,
+    heads: usize,
+    grad: Tensor<B, 3>,
+) -> (Tensor<B, 3>, Tensor<B, 1>) {
+    let [b, c3, n] = qkv.dims();
+    let (c, d) = (c3 / 3, c3 / 3 / heads);
+    let part = |i: usize| qkv.clone().narrow(1, i * c, c).reshape([b, heads, d, n]);
+    let (q, k, v) = (part(0), part(1), part(2));
+    let g = grad.reshape([b, heads, d, n]);
+    let norm = |t: &Tensor<B, 4>| t.clone().square().sum_dim(3).sqrt(); // [b, heads, d, 1]
+    let (nq, nk) = (norm(&q), norm(&k));
+    let (r, cc) = (nq.clone().clamp_min(1e-12).recip(), nk.clone().clamp_min(1e-12).recip());
+    let t = temperature.reshape([1, heads, 1, 1]);
+    let s = q.clone().matmul(k.clone().swap_dims(2, 3)); // [b, heads, d, d]
+    let scale = r.clone() * cc.clone().swap_dims(2, 3); // r_i c_j
+    let a = softmax(s.clone() * scale.clone() * t.clone(), 3);
+    let da = g.clone().matmul(v.swap_dims(2, 3));
+    let dv = a.clone().swap_dims(2, 3).matmul(g);
+    let inner = (da.clone() * a.clone()).sum_dim(3);
+    let dl = a * (da - inner);
+    let ds = dl.clone() * scale.clone() * t.clone();
+    let dt = (dl.clone() * s.clone() * scale).sum_dim(0).sum_dim(2).sum_dim(3).reshape([heads]);
+    let dr = (dl.clone() * s.clone() * cc.clone().swap_dims(2, 3) * t.clone()).sum_dim(3); // [b, heads, d, 1]
+    let dc = (dl * s * r.clone() * t).sum_dim(2).swap_dims(2, 3); // [b, heads, d, 1]
+                                                                  // d(1/max(|x|, eps))/dx = -x/|x|³ where |x| > eps, else 0.
+    let above = |nrm: Tensor<B, 4>| nrm.greater_elem(1e-12).float();
+    let dq = ds.clone().matmul(k.clone()) - q.clone() * (dr * r.clone().powi_scalar(3) * above(nq));
+    let dk = ds.swap_dims(2, 3).matmul(q) - k * (dc * cc.clone().powi_scalar(3) * above(nk));
+    let dqkv = Tensor::cat(vec![dq.reshape([b, c, n]), dk.reshape([b, c, n]), dv.reshape([b, c, n])], 1);
+    (dqkv, dt)
 }

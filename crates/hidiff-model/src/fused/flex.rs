@@ -6,7 +6,7 @@ use burn::backend::Flex;
 use burn::tensor::ops::ModuleOps;
 use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
 
-use super::{channel_norm, composed, depthwise, float, gelu_gate, pointwise, FusedOps};
+use super::{channel_norm, composed, depthwise, float, gelu_gate, mdta_core, pointwise, FusedOps};
 
 /// `t` as a contiguous `f32` tensor whose [`FlexTensor::as_slice`] is the data,
 /// or `None` for other float types.
@@ -125,6 +125,38 @@ impl FusedOps for Flex {
         }
     }
 
+    fn mdta_core(qkv: FlexTensor, temperature: FlexTensor, heads: usize) -> FlexTensor {
+        let shape = qkv.shape();
+        let d = mdta_dims(&shape, heads);
+        match (contiguous_f32(qkv.clone()), contiguous_f32(temperature.clone())) {
+            (Some(x), Some(t)) => {
+                tensor(mdta_core::forward(data(&x), d, data(&t)), Shape::new([d.batch, d.channels, d.pixels]))
+            }
+            _ => composed::mdta_core::<Flex>(float(qkv), float(temperature), heads).into_primitive().tensor(),
+        }
+    }
+
+    fn mdta_core_backward(
+        qkv: FlexTensor,
+        temperature: FlexTensor,
+        heads: usize,
+        grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor) {
+        let shape = qkv.shape();
+        let d = mdta_dims(&shape, heads);
+        match (contiguous_f32(qkv.clone()), contiguous_f32(temperature.clone()), contiguous_f32(grad.clone())) {
+            (Some(x), Some(t), Some(g)) => {
+                let (dqkv, dt) = mdta_core::backward(data(&x), d, data(&t), data(&g));
+                (tensor(dqkv, shape), tensor(dt, Shape::new([heads])))
+            }
+            _ => {
+                let (dqkv, dt) =
+                    composed::mdta_core_backward::<Flex>(float(qkv), float(temperature), heads, float(grad));
+                (dqkv.into_primitive().tensor(), dt.into_primitive().tensor())
+            }
+        }
+    }
+
     fn depthwise_conv3x3(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
         let shape = x.shape();
         let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
@@ -178,4 +210,10 @@ fn conv_dims(shape: &Shape) -> depthwise::Dims {
 fn pointwise_dims(x: &Shape, weight: &Shape) -> pointwise::Dims {
     assert!(x.num_dims() == 3 && weight.num_dims() == 2, "pointwise: expected [B, C_in, N] and [C_out, C_in]");
     pointwise::Dims { batch: x[0], inputs: x[1], outputs: weight[0], pixels: x[2] }
+}
+
+/// `qkv: [B, 3C, N]` with `heads` heads as the MDTA kernel's sizes.
+fn mdta_dims(qkv: &Shape, heads: usize) -> mdta_core::Dims {
+    assert_eq!(qkv.num_dims(), 3, "mdta_core: expected [B, 3C, N], got {qkv:?}");
+    mdta_core::Dims { batch: qkv[0], channels: qkv[1] / 3, heads, pixels: qkv[2] }
 }

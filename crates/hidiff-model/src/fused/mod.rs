@@ -42,6 +42,7 @@ pub mod depthwise;
 mod flex;
 pub mod gelu_gate;
 pub mod math;
+pub mod mdta_core;
 pub mod pointwise;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
@@ -134,6 +135,23 @@ pub trait FusedOps: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
         let (dx, dw, db) = composed::pointwise_backward::<Self>(float(x), float(weight), with_bias, float(grad));
         (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
+    }
+
+    /// MDTA's attention core ([`composed::mdta_core`]): `qkv: [B, 3C, N]`,
+    /// `temperature: [heads]` → `[B, C, N]`.
+    fn mdta_core(qkv: FloatTensor<Self>, temperature: FloatTensor<Self>, heads: usize) -> FloatTensor<Self> {
+        composed::mdta_core::<Self>(float(qkv), float(temperature), heads).into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::mdta_core`] for `grad: [B, C, N]`: `(dqkv, dtemperature)`.
+    fn mdta_core_backward(
+        qkv: FloatTensor<Self>,
+        temperature: FloatTensor<Self>,
+        heads: usize,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (dqkv, dt) = composed::mdta_core_backward::<Self>(float(qkv), float(temperature), heads, float(grad));
+        (dqkv.into_primitive().tensor(), dt.into_primitive().tensor())
     }
 
     /// GDFN's gate `gelu(x1) * x2` ([`composed::gelu_gate`]); `x1`, `x2`: `[B, C, H, W]`.
@@ -273,5 +291,24 @@ pub fn pointwise<B: Backend>(x: Tensor<B, 3>, weight: Tensor<B, 2>, bias: Option
         Route::Flex => on::<B, Flex>(x, weight, bias),
         Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
         Route::Composed => composed::pointwise(x, weight, bias),
+    }
+}
+
+/// MDTA's attention core (L2-normalised q and k per head, `softmax(q̂ k̂ᵀ · t) v`),
+/// fused where the backend has the kernel.
+///
+/// # Shapes
+/// `qkv: [B, 3C, N]` (q, k and v thirds), `temperature: [heads]` → `[B, C, N]`.
+pub fn mdta_core<B: Backend>(qkv: Tensor<B, 3>, temperature: Tensor<B, 1>, heads: usize) -> Tensor<B, 3> {
+    fn on<B: Backend, F: FusedOps>(qkv: Tensor<B, 3>, t: Tensor<B, 1>, heads: usize) -> Tensor<B, 3> {
+        from_fused::<B, F, 3>(F::mdta_core(to_fused::<B, F, 3>(qkv), to_fused::<B, F, 1>(t), heads))
+    }
+    let [_, c3, _] = qkv.dims();
+    assert!(heads > 0 && c3 % (3 * heads) == 0, "mdta_core: {c3} channels are not 3 × a multiple of {heads} heads");
+    assert_eq!(temperature.dims(), [heads], "mdta_core: temperature does not fit {heads} heads");
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(qkv, temperature, heads),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(qkv, temperature, heads),
+        Route::Composed => composed::mdta_core(qkv, temperature, heads),
     }
 }

@@ -6,8 +6,8 @@
 //! backward pass) a sum over the batch: Flex runs the broadcast addition through a
 //! strided path that costs more than the product itself at HI-Diff's sizes.
 //!
-//! The only `unsafe` code of the model: `gemm::gemm` takes raw pointers and
-//! strides. Every call goes through [`product`], whose callers state the sizes
+//! `unsafe` here (and in [`super::mdta_core`]) only because `gemm::gemm` takes raw
+//! pointers and strides. Every call goes through [`product`], whose callers state the sizes
 //! each pointer addresses (SAFETY notes); [`Dims::check`] asserts them first.
 #![allow(unsafe_code)]
 

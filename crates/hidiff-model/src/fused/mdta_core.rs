@@ -1,0 +1,227 @@
+//! The fused core of MDTA (Restormer's transposed attention) on contiguous
+//! channel-first `f32` data, forward and backward.
+//!
+//! For every image `b` and head `h`, with `q, k, v` the `d × N` rows of head `h`
+//! in the three thirds of `qkv [B, 3C, N]` (`d = C / heads`):
+//!
+//! ```text
+//! r_i = 1 / max(|q_i|, 1e-12),  c_j = 1 / max(|k_j|, 1e-12)       (F.normalize)
+//! S = q kᵀ,  L_ij = S_ij r_i c_j t_h,  A = softmax_rows(L),  out = A v
+//! ```
+//!
+//! The L2 norms scale the small `d × d` matrix instead of q and k; the products
+//! are `gemm` calls, one task per `(b, h)`. Backward, for `G = ∂/∂out`:
+//!
+//! ```text
+//! dA = G vᵀ,  dv = Aᵀ G,  dL_ij = A_ij (dA_ij - Σ_l dA_il A_il)
+//! dS_ij = dL_ij r_i c_j t,  dt += Σ_ij dL_ij S_ij r_i c_j
+//! dq = dS k - (Σ_j dL_ij S_ij c_j t) r_i³ q_i    (the norm term only where |q_i| > eps)
+//! dk = dSᵀ q - (Σ_i dL_ij S_ij r_i t) c_j³ k_j
+//! ```
+#![allow(unsafe_code)]
+
+use gemm::{gemm, Parallelism};
+use rayon::prelude::*;
+
+use super::math::dot;
+
+/// `F.normalize`'s eps.
+const EPS: f32 = 1e-12;
+
+/// Sizes: `qkv: [batch, 3·channels, pixels]`, `heads` heads of `channels / heads` rows.
+#[derive(Clone, Copy, Debug)]
+pub struct Dims {
+    /// B.
+    pub batch: usize,
+    /// C (the width of q, k and v each).
+    pub channels: usize,
+    /// Heads.
+    pub heads: usize,
+    /// N = H·W.
+    pub pixels: usize,
+}
+
+impl Dims {
+    fn d(&self) -> usize {
+        self.channels / self.heads
+    }
+
+    fn check(&self, qkv: &[f32], temperature: &[f32]) {
+        assert!(self.heads > 0 && self.channels % self.heads == 0, "mdta: {self:?}: heads do not divide C");
+        assert_eq!(qkv.len(), self.batch * 3 * self.channels * self.pixels, "mdta: data does not match {self:?}");
+        assert_eq!(temperature.len(), self.heads, "mdta: temperature does not match {self:?}");
+    }
+
+    /// Offset of row 0 of part `part` (0 q, 1 k, 2 v) of head `h` of image `b`.
+    fn part(&self, b: usize, part: usize, h: usize) -> usize {
+        ((b * 3 + part) * self.channels + h * self.d()) * self.pixels
+    }
+}
+
+/// `dst [m, n] = (accumulate ? dst : 0) + lhs · rhs`, `lhs [m, k]`, `rhs [k, n]`, each
+/// given as `(pointer, row stride, column stride)`; one thread.
+///
+/// # Safety
+/// `dst` holds `m·n` values; the views address `m×k` and `k×n` valid values.
+unsafe fn product(
+    dst: &mut [f32],
+    [m, n, k]: [usize; 3],
+    lhs: (*const f32, isize, isize),
+    rhs: (*const f32, isize, isize),
+    accumulate: bool,
+) {
+    debug_assert_eq!(dst.len(), m * n);
+    // SAFETY: guaranteed by the caller; dst is exactly m × n, row-major.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            lhs.0,
+            lhs.2,
+            lhs.1,
+            rhs.0,
+            rhs.2,
+            rhs.1,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}
+
+/// `1 / max(|row|, eps)` for each of the `d` rows of length `n` at `x`.
+fn inverse_norms(x: &[f32], d: usize, n: usize) -> Vec<f32> {
+    x[..d * n].chunks_exact(n).map(|row| 1.0 / (dot(row, row) as f32).sqrt().max(EPS)).collect()
+}
+
+/// The attention matrix of one `(b, h)`: `(S, A)`, both `d × d` row-major.
+fn attention(q: &[f32], k: &[f32], d: usize, n: usize, t: f32) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (r, c) = (inverse_norms(q, d, n), inverse_norms(k, d, n));
+    let mut s = vec![0f32; d * d];
+    // SAFETY: q is d × n (row stride n), kᵀ is n × d (k with its strides swapped), s is d × d.
+    unsafe { product(&mut s, [d, d, n], (q.as_ptr(), n as isize, 1), (k.as_ptr(), 1, n as isize), false) };
+    let mut a = vec![0f32; d * d];
+    for i in 0..d {
+        let row = &mut a[i * d..][..d];
+        for j in 0..d {
+            row[j] = s[i * d + j] * r[i] * c[j] * t;
+        }
+        let max = row.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+        let mut total = 0f32;
+        for v in row.iter_mut() {
+            *v = (*v - max).exp();
+            total += *v;
+        }
+        for v in row.iter_mut() {
+            *v /= total;
+        }
+    }
+    (s, a, r, c)
+}
+
+/// Forward pass: `qkv: [B, 3C, N]`, `temperature: [heads]` → `[B, C, N]`.
+pub fn forward(qkv: &[f32], dims: Dims, temperature: &[f32]) -> Vec<f32> {
+    dims.check(qkv, temperature);
+    let (d, n) = (dims.d(), dims.pixels);
+    let mut out = vec![0f32; dims.batch * dims.channels * n];
+    out.par_chunks_mut(d * n).enumerate().for_each(|(i, o)| {
+        let (b, h) = (i / dims.heads, i % dims.heads);
+        let q = &qkv[dims.part(b, 0, h)..];
+        let k = &qkv[dims.part(b, 1, h)..];
+        let v = &qkv[dims.part(b, 2, h)..];
+        let (_, a, _, _) = attention(q, k, d, n, temperature[h]);
+        // SAFETY: a is d × d, v is d × n (row stride n), o is d × n.
+        unsafe { product(o, [d, n, d], (a.as_ptr(), d as isize, 1), (v.as_ptr(), n as isize, 1), false) };
+    });
+    out
+}
+
+/// Gradients for `grad: [B, C, N]`: `(dqkv [B, 3C, N], dtemperature [heads])`.
+pub fn backward(qkv: &[f32], dims: Dims, temperature: &[f32], grad: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    dims.check(qkv, temperature);
+    let (d, n, c) = (dims.d(), dims.pixels, dims.channels);
+    assert_eq!(grad.len(), dims.batch * c * n, "mdta: gradient does not match {dims:?}");
+    let mut dqkv = vec![0f32; qkv.len()];
+    // One task per image: its q, k and v gradients are three disjoint C × N blocks.
+    let dt_parts: Vec<Vec<f64>> = dqkv
+        .par_chunks_mut(3 * c * n)
+        .enumerate()
+        .flat_map_iter(|(b, dimage)| {
+            let (dq_all, rest) = dimage.split_at_mut(c * n);
+            let (dk_all, dv_all) = rest.split_at_mut(c * n);
+            let mut dts = Vec::with_capacity(dims.heads);
+            for (h, ((dq, dk), dv)) in
+                dq_all.chunks_mut(d * n).zip(dk_all.chunks_mut(d * n)).zip(dv_all.chunks_mut(d * n)).enumerate()
+            {
+                let q = &qkv[dims.part(b, 0, h)..][..d * n];
+                let k = &qkv[dims.part(b, 1, h)..][..d * n];
+                let v = &qkv[dims.part(b, 2, h)..][..d * n];
+                let g = &grad[(b * c + h * d) * n..][..d * n];
+                dts.push(head_backward([q, k, v, g], d, n, temperature[h], [dq, dk, dv]));
+            }
+            std::iter::once(dts)
+        })
+        .collect();
+    let mut dt = vec![0f64; dims.heads];
+    for per_image in dt_parts {
+        for (a, v) in dt.iter_mut().zip(per_image) {
+            *a += v;
+        }
+    }
+    (dqkv, dt.into_iter().map(|v| v as f32).collect())
+}
+
+/// Backward of one `(b, h)`: fills `dq, dk, dv` (each `d × N`) and returns `dt`.
+fn head_backward([q, k, v, g]: [&[f32]; 4], d: usize, n: usize, t: f32, [dq, dk, dv]: [&mut [f32]; 3]) -> f64 {
+    let (s, a, r, c) = attention(q, k, d, n, t);
+    let mut da = vec![0f32; d * d];
+    // SAFETY: g is d × n, vᵀ is n × d (v with swapped strides), da is d × d.
+    unsafe { product(&mut da, [d, d, n], (g.as_ptr(), n as isize, 1), (v.as_ptr(), 1, n as isize), false) };
+    // SAFETY: aᵀ is d × d (a with swapped strides), g is d × n, dv is d × n.
+    unsafe { product(dv, [d, n, d], (a.as_ptr(), 1, d as isize), (g.as_ptr(), n as isize, 1), false) };
+    // dL, then dS and the norm terms.
+    let mut ds = vec![0f32; d * d];
+    let (mut dr, mut dc) = (vec![0f32; d], vec![0f32; d]);
+    let mut dt = 0f64;
+    for i in 0..d {
+        let (arow, darow) = (&a[i * d..][..d], &da[i * d..][..d]);
+        let inner: f32 = arow.iter().zip(darow).map(|(x, y)| x * y).sum();
+        for j in 0..d {
+            let dl = arow[j] * (darow[j] - inner);
+            let sij = s[i * d + j];
+            ds[i * d + j] = dl * r[i] * c[j] * t;
+            dt += (dl * sij * r[i] * c[j]) as f64;
+            dr[i] += dl * sij * c[j] * t;
+            dc[j] += dl * sij * r[i] * t;
+        }
+    }
+    // SAFETY: ds is d × d, k is d × n, dq is d × n.
+    unsafe { product(dq, [d, n, d], (ds.as_ptr(), d as isize, 1), (k.as_ptr(), n as isize, 1), false) };
+    // SAFETY: dsᵀ is d × d (swapped strides), q is d × n, dk is d × n.
+    unsafe { product(dk, [d, n, d], (ds.as_ptr(), 1, d as isize), (q.as_ptr(), n as isize, 1), false) };
+    add_norm_term(dq, q, &r, &dr, n);
+    add_norm_term(dk, k, &c, &dc, n);
+    dt
+}
+
+/// `dx_i -= dinv_i · inv_i³ · x_i` for each row `i` whose norm is above eps (where
+/// `inv_i = 1 / |x_i|`); below it `max(|x|, eps)` is constant and passes no gradient.
+fn add_norm_term(dx: &mut [f32], x: &[f32], inv: &[f32], dinv: &[f32], n: usize) {
+    for (i, (drow, xrow)) in dx.chunks_exact_mut(n).zip(x.chunks_exact(n)).enumerate() {
+        if inv[i] >= 1.0 / EPS {
+            continue;
+        }
+        let f = dinv[i] * inv[i] * inv[i] * inv[i];
+        for (g, xv) in drow.iter_mut().zip(xrow) {
+            *g -= f * xv;
+        }
+    }
+}
