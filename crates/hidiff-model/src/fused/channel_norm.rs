@@ -10,6 +10,8 @@
 
 use rayon::prelude::*;
 
+use super::simd::wide;
+
 /// The eps of every LayerNorm of HI-Diff.
 pub const EPS: f32 = 1e-5;
 /// Pixels per statistics block: `C × BLOCK` values stay in L2 for C ≤ 384.
@@ -28,6 +30,7 @@ pub struct Dims {
     pub pixels: usize,
 }
 
+wide! {
 /// Mean and `1 / sqrt(var + eps)` over C of the pixels `p0..p0 + mean.len()` of
 /// one batch item `xb: [C, HW]`.
 fn block_stats(xb: &[f32], d: Dims, p0: usize, mean: &mut [f32], rstd: &mut [f32]) {
@@ -48,6 +51,7 @@ fn block_stats(xb: &[f32], d: Dims, p0: usize, mean: &mut [f32], rstd: &mut [f32
         }
     }
     rstd.iter_mut().for_each(|s| *s = 1.0 / (*s * inv_c + EPS).sqrt());
+}
 }
 
 /// Per-pixel mean and `1 / sqrt(var + eps)`, each `[B, HW]`.
@@ -79,22 +83,27 @@ pub fn forward(x: &[f32], d: Dims, weight: &[f32], bias: Option<&[f32]>) -> Vec<
         let (b, c) = (i / d.channels, i % d.channels);
         let xp = &x[i * d.pixels..][..d.pixels];
         let (m, r) = (&mean[b * d.pixels..][..d.pixels], &rstd[b * d.pixels..][..d.pixels]);
-        let w = weight[c];
-        match bias {
-            Some(bias) => {
-                let bc = bias[c];
-                for (((y, x), m), r) in yp.iter_mut().zip(xp).zip(m).zip(r) {
-                    *y = (x - m) * r * w + bc;
-                }
-            }
-            None => {
-                for ((y, x), r) in yp.iter_mut().zip(xp).zip(r) {
-                    *y = x * r * w;
-                }
-            }
-        }
+        normalize_plane(yp, xp, m, r, weight[c], bias.map(|b| b[c]));
     });
     y
+}
+
+wide! {
+/// One `(b, c)` plane of the forward pass: `(x - m) r w + bias`, or `x r w` without bias.
+fn normalize_plane(yp: &mut [f32], xp: &[f32], m: &[f32], r: &[f32], w: f32, bias: Option<f32>) {
+    match bias {
+        Some(bc) => {
+            for (((y, x), m), r) in yp.iter_mut().zip(xp).zip(m).zip(r) {
+                *y = (x - m) * r * w + bc;
+            }
+        }
+        None => {
+            for ((y, x), r) in yp.iter_mut().zip(xp).zip(r) {
+                *y = x * r * w;
+            }
+        }
+    }
+}
 }
 
 /// Gradients of [`forward`] for the output gradient `dy: [B, C, HW]`:
@@ -137,19 +146,8 @@ pub fn backward(
             s1.fill(0.0);
             s2.fill(0.0);
             for (c, (xrow, grow)) in xb.chunks_exact(d.pixels).zip(gb.chunks_exact(d.pixels)).enumerate() {
-                let w = weight[c];
                 let (xrow, grow) = (&xrow[p0..p0 + len], &grow[p0..p0 + len]);
-                if with_bias {
-                    for ((((a1, a2), x), g), mr) in s1.iter_mut().zip(s2.iter_mut()).zip(xrow).zip(grow).zip(m.iter()) {
-                        let gw = g * w;
-                        *a1 += gw;
-                        *a2 += gw * (x - mr);
-                    }
-                } else {
-                    for ((a2, x), g) in s2.iter_mut().zip(xrow).zip(grow) {
-                        *a2 += g * w * x;
-                    }
-                }
+                channel_sums(s1, s2, xrow, grow, m, weight[c], with_bias);
             }
             // s2 holds Σ g (x - mean) or Σ g x; one more factor r makes it Σ g x̂ or Σ g x r.
             s1.iter_mut().for_each(|a| *a *= inv_c);
@@ -171,12 +169,7 @@ pub fn backward(
             let gp = &dy[i * d.pixels..][..d.pixels];
             let sl = b * d.pixels..(b + 1) * d.pixels;
             let (m, r, s1, s2) = (&mean[sl.clone()], &rstd[sl.clone()], &s1[sl.clone()], &s2[sl]);
-            let w = weight[c];
-            for (((((dxv, x), g), m), r), (s1, s2)) in
-                dxp.iter_mut().zip(xp).zip(gp).zip(m).zip(r).zip(s1.iter().zip(s2))
-            {
-                *dxv = r * (g * w - s1 - (x - m) * r * s2);
-            }
+            input_gradient(dxp, [xp, gp, m, r, s1, s2], weight[c]);
             let m = if with_bias { m } else { &zeros[..] };
             plane_sums(gp, xp, m, r)
         })
@@ -192,6 +185,35 @@ pub fn backward(
     (dx, dw, db)
 }
 
+wide! {
+/// Adds one channel's terms to the per-pixel sums of the backward pass:
+/// `s1 += g w`, `s2 += g w (x - m)` with bias, `s2 += g w x` without.
+fn channel_sums(s1: &mut [f32], s2: &mut [f32], xrow: &[f32], grow: &[f32], m: &[f32], w: f32, with_bias: bool) {
+    if with_bias {
+        for ((((a1, a2), x), g), mr) in s1.iter_mut().zip(s2.iter_mut()).zip(xrow).zip(grow).zip(m) {
+            let gw = g * w;
+            *a1 += gw;
+            *a2 += gw * (x - mr);
+        }
+    } else {
+        for ((a2, x), g) in s2.iter_mut().zip(xrow).zip(grow) {
+            *a2 += g * w * x;
+        }
+    }
+}
+}
+
+wide! {
+/// `dx = r (g w - s1 - (x - m) r s2)` over one plane.
+fn input_gradient(dxp: &mut [f32], planes: [&[f32]; 6], w: f32) {
+    let [xp, gp, m, r, s1, s2] = planes;
+    for (((((dxv, x), g), m), r), (s1, s2)) in dxp.iter_mut().zip(xp).zip(gp).zip(m).zip(r).zip(s1.iter().zip(s2)) {
+        *dxv = r * (g * w - s1 - (x - m) * r * s2);
+    }
+}
+}
+
+wide! {
 /// `(Σ g (x - m) r, Σ g)` over one plane, in eight independent `f32` lanes (so
 /// the loop vectorises) summed in `f64`.
 fn plane_sums(g: &[f32], x: &[f32], m: &[f32], r: &[f32]) -> (f64, f64) {
@@ -214,4 +236,5 @@ fn plane_sums(g: &[f32], x: &[f32], m: &[f32], r: &[f32]) -> (f64, f64) {
         db += g[k] as f64;
     }
     (dw, db)
+}
 }

@@ -6,6 +6,7 @@
 use rayon::prelude::*;
 
 use super::math::dot;
+use super::simd::wide;
 
 /// Minimum number of elements per rayon task.
 const MIN_TASK: usize = 16 * 1024;
@@ -33,29 +34,50 @@ impl Dims {
     }
 }
 
+wide! {
 /// `out += Σ k[ky][kx] · in[y + ky - 1, x + kx - 1]` over one `h × w` plane
-/// (zero outside), i.e. a 3×3 cross-correlation with zero padding 1.
+/// (zero outside), i.e. a 3×3 cross-correlation with zero padding 1. One pass per
+/// output row: the nine taps of an interior pixel are summed in registers from the
+/// three input rows (a zero row stands in above the first and below the last).
 fn correlate_plane(input: &[f32], k: &[f32; 9], h: usize, w: usize, out: &mut [f32]) {
+    let zero = vec![0f32; w];
     for y in 0..h {
+        let above = if y > 0 { &input[(y - 1) * w..][..w] } else { &zero[..] };
+        let row = &input[y * w..][..w];
+        let below = if y + 1 < h { &input[(y + 1) * w..][..w] } else { &zero[..] };
         let orow = &mut out[y * w..][..w];
-        for ky in 0..3 {
-            let Some(iy) = (y + ky).checked_sub(1).filter(|iy| *iy < h) else { continue };
-            let irow = &input[iy * w..][..w];
-            let (k0, k1, k2) = (k[ky * 3], k[ky * 3 + 1], k[ky * 3 + 2]);
-            // kx = 1: aligned; kx = 0: input shifted right by one; kx = 2: left by one.
-            for (o, i) in orow.iter_mut().zip(irow) {
-                *o += k1 * i;
+        let rows = [above, row, below];
+        // Border columns (and images one pixel wide), tap by tap.
+        let tap = |r: &[f32], x: isize| if x >= 0 && (x as usize) < w { r[x as usize] } else { 0.0 };
+        for x in [0, w - 1] {
+            let mut v = 0f32;
+            for (ky, r) in rows.iter().enumerate() {
+                for kx in 0..3 {
+                    v += k[ky * 3 + kx] * tap(r, x as isize + kx as isize - 1);
+                }
             }
-            if w > 1 {
-                for (o, i) in orow[1..].iter_mut().zip(&irow[..w - 1]) {
-                    *o += k0 * i;
-                }
-                for (o, i) in orow[..w - 1].iter_mut().zip(&irow[1..]) {
-                    *o += k2 * i;
-                }
+            orow[x] += v;
+            if w == 1 {
+                break;
             }
         }
+        if w < 3 {
+            continue;
+        }
+        // Interior columns 1..w-1: every slice below has n = w - 2 values.
+        let n = w - 2;
+        let (a0, a1, a2) = (&above[..n], &above[1..n + 1], &above[2..n + 2]);
+        let (b0, b1, b2) = (&row[..n], &row[1..n + 1], &row[2..n + 2]);
+        let (c0, c1, c2) = (&below[..n], &below[1..n + 1], &below[2..n + 2]);
+        let o = &mut orow[1..n + 1];
+        for i in 0..n {
+            let top = k[0] * a0[i] + k[1] * a1[i] + k[2] * a2[i];
+            let mid = k[3] * b0[i] + k[4] * b1[i] + k[5] * b2[i];
+            let bottom = k[6] * c0[i] + k[7] * c1[i] + k[8] * c2[i];
+            o[i] += top + mid + bottom;
+        }
     }
+}
 }
 
 /// Forward pass: `x: [B, C, H, W]`, `weight: [C, 1, 3, 3]`, `bias: [C]` → `[B, C, H, W]`.
@@ -98,9 +120,14 @@ pub fn backward(x: &[f32], d: Dims, weight: &[f32], dy: &[f32]) -> (Vec<f32>, Ve
             correlate_plane(g, &turned, d.height, d.width, dxp);
             let xp = &x[i * plane..][..plane];
             let mut sums = [0f64; 10];
-            for (ky, s) in sums.chunks_exact_mut(3).take(3).enumerate() {
-                for kx in 0..3 {
-                    s[kx] = tap_sum(xp, g, d.height, d.width, ky, kx);
+            for y in 0..d.height {
+                let grow = &g[y * d.width..][..d.width];
+                for ky in 0..3 {
+                    let Some(iy) = (y + ky).checked_sub(1).filter(|iy| *iy < d.height) else { continue };
+                    let taps = row_taps(grow, &xp[iy * d.width..][..d.width]);
+                    for (s, t) in sums[ky * 3..][..3].iter_mut().zip(taps) {
+                        *s += t;
+                    }
                 }
             }
             sums[9] = g.iter().map(|v| *v as f64).sum();
@@ -119,21 +146,37 @@ pub fn backward(x: &[f32], d: Dims, weight: &[f32], dy: &[f32]) -> (Vec<f32>, Ve
     (dx, dw.into_iter().map(|v| v as f32).collect(), db.into_iter().map(|v| v as f32).collect())
 }
 
-/// `Σ_{y, x} g[y, x] · x[y + ky - 1, x + kx - 1]` over one plane (zero outside), in
-/// eight `f32` lanes per row.
-fn tap_sum(xp: &[f32], g: &[f32], h: usize, w: usize, ky: usize, kx: usize) -> f64 {
-    let mut total = 0f64;
-    for y in 0..h {
-        let Some(iy) = (y + ky).checked_sub(1).filter(|iy| *iy < h) else { continue };
-        let (grow, irow) = (&g[y * w..][..w], &xp[iy * w..][..w]);
-        // Output columns x with x + kx - 1 inside [0, w).
-        let (gs, is) = match kx {
-            0 if w > 1 => (&grow[1..], &irow[..w - 1]),
-            1 => (grow, irow),
-            2 if w > 1 => (&grow[..w - 1], &irow[1..]),
-            _ => continue,
-        };
-        total += dot(gs, is);
+wide! {
+/// `[Σ_x g[x] r[x - 1], Σ_x g[x] r[x], Σ_x g[x] r[x + 1]]` over one row (zero
+/// outside): the three column taps of one kernel row, in one pass with eight
+/// `f32` lanes per tap, returned in `f64`.
+fn row_taps(g: &[f32], r: &[f32]) -> [f64; 3] {
+    let w = g.len();
+    if w < 2 {
+        return [0.0, dot(g, r), 0.0];
     }
-    total
+    // Interior columns 1..w-1 in lanes; columns 0 and w-1 as the border terms.
+    let n = w - 2;
+    let (gs, left, mid, right) = (&g[1..n + 1], &r[..n], &r[1..n + 1], &r[2..n + 2]);
+    let mut lanes = [[0f32; 8]; 3];
+    let chunks = gs.chunks_exact(8).zip(left.chunks_exact(8)).zip(mid.chunks_exact(8)).zip(right.chunks_exact(8));
+    for (((g8, l8), m8), r8) in chunks {
+        for l in 0..8 {
+            lanes[0][l] += g8[l] * l8[l];
+            lanes[1][l] += g8[l] * m8[l];
+            lanes[2][l] += g8[l] * r8[l];
+        }
+    }
+    let mut out = lanes.map(|l| l.iter().map(|v| *v as f64).sum::<f64>());
+    for i in n - n % 8..n {
+        out[0] += (gs[i] * left[i]) as f64;
+        out[1] += (gs[i] * mid[i]) as f64;
+        out[2] += (gs[i] * right[i]) as f64;
+    }
+    // Column 0 has no left neighbour; column w-1 no right one.
+    out[1] += (g[0] * r[0] + g[w - 1] * r[w - 1]) as f64;
+    out[2] += (g[0] * r[1]) as f64;
+    out[0] += (g[w - 1] * r[w - 2]) as f64;
+    out
+}
 }

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::math::{normal_cdf, normal_pdf};
+use super::simd::wide;
 
 /// Elements per rayon task.
 const CHUNK: usize = 8 * 1024;
@@ -13,12 +14,17 @@ const CHUNK: usize = 8 * 1024;
 pub fn forward(x1: &[f32], x2: &[f32]) -> Vec<f32> {
     assert_eq!(x1.len(), x2.len(), "gelu_gate: the two halves differ in size");
     let mut y = vec![0f32; x1.len()];
-    y.par_chunks_mut(CHUNK).zip(x1.par_chunks(CHUNK)).zip(x2.par_chunks(CHUNK)).for_each(|((y, a), b)| {
-        for ((y, a), b) in y.iter_mut().zip(a).zip(b) {
-            *y = a * normal_cdf(*a) * b;
-        }
-    });
+    y.par_chunks_mut(CHUNK).zip(x1.par_chunks(CHUNK)).zip(x2.par_chunks(CHUNK)).for_each(|((y, a), b)| gate(y, a, b));
     y
+}
+
+wide! {
+/// `y = a Φ(a) b` over one chunk.
+fn gate(y: &mut [f32], a: &[f32], b: &[f32]) {
+    for ((y, a), b) in y.iter_mut().zip(a).zip(b) {
+        *y = a * normal_cdf(*a) * b;
+    }
+}
 }
 
 /// Gradients of [`forward`] for `dy`: `dx1 = dy x2 (Φ(x1) + x1 φ(x1))`,
@@ -31,12 +37,17 @@ pub fn backward(x1: &[f32], x2: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>) {
     dx1.par_chunks_mut(CHUNK)
         .zip(dx2.par_chunks_mut(CHUNK))
         .zip(x1.par_chunks(CHUNK).zip(x2.par_chunks(CHUNK)).zip(dy.par_chunks(CHUNK)))
-        .for_each(|((d1, d2), ((a, b), g))| {
-            for (((d1, d2), (a, b)), g) in d1.iter_mut().zip(d2.iter_mut()).zip(a.iter().zip(b)).zip(g) {
-                let cdf = normal_cdf(*a);
-                *d1 = g * b * (cdf + a * normal_pdf(*a));
-                *d2 = g * a * cdf;
-            }
-        });
+        .for_each(|((d1, d2), ((a, b), g))| gate_grad(d1, d2, a, b, g));
     (dx1, dx2)
+}
+
+wide! {
+/// The gate's gradients over one chunk.
+fn gate_grad(d1: &mut [f32], d2: &mut [f32], a: &[f32], b: &[f32], g: &[f32]) {
+    for (((d1, d2), (a, b)), g) in d1.iter_mut().zip(d2.iter_mut()).zip(a.iter().zip(b)).zip(g) {
+        let cdf = normal_cdf(*a);
+        *d1 = g * b * (cdf + a * normal_pdf(*a));
+        *d2 = g * a * cdf;
+    }
+}
 }

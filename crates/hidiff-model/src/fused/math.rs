@@ -129,6 +129,7 @@ mod tests {
 }
 
 /// `Σ a b` in eight `f32` lanes (vectorisable), summed in `f64`.
+#[inline(always)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f64 {
     let mut lanes = [0f32; 8];
     for (a8, b8) in a.chunks_exact(8).zip(b.chunks_exact(8)) {

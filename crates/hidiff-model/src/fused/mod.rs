@@ -44,6 +44,7 @@ pub mod gelu_gate;
 pub mod math;
 pub mod mdta_core;
 pub mod pointwise;
+mod simd;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
