@@ -4,7 +4,7 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::{activation::softmax, backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Tensor};
 
 use crate::config::LayerNormKind;
 use crate::layer_norm::ChannelNorm;
@@ -63,7 +63,7 @@ impl<B: Backend> Him<B> {
         let [k, v]: [Tensor<B, 3>; 2] = kv.chunk(2, 2).try_into().expect("two chunks");
         let k = k.reshape([b, n, heads, d]).swap_dims(1, 2); // [b, heads, n, d]
         let v_t = v.reshape([b, n, heads, d]).swap_dims(1, 2).swap_dims(2, 3); // [b, heads, d, n]
-        let attn_t = softmax(k.matmul(q).mul_scalar(self.scale), 2); // [b, heads, n, hw]
+        let attn_t = crate::fused::softmax(k.matmul(q).mul_scalar(self.scale), 2); // [b, heads, n, hw]
         let out = v_t.matmul(attn_t).reshape([b, c, h * w]); // [b, c, hw]
         let out = x.reshape([b, c, h * w]) + linear_channels(&self.proj, out);
         out.reshape([b, c, h, w])

@@ -93,6 +93,22 @@ impl<B: FusedOps> Backward<B, 2> for MdtaCoreBackward<B> {
     }
 }
 
+/// Backward step of the softmax; the state is its output.
+#[derive(Debug)]
+struct SoftmaxBackward<B>(PhantomData<B>);
+
+impl<B: FusedOps> Backward<B, 1> for SoftmaxBackward<B> {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let [parent] = ops.parents;
+        if let Some(node) = parent {
+            grads.register::<B>(node.id, B::softmax_middle_backward(ops.state, grad));
+        }
+    }
+}
+
 /// Records `op` (forward `fwd` on the inner backend) as one graph node.
 fn affine<B: FusedOps, C: CheckpointStrategy>(
     op: Affine,
@@ -169,6 +185,16 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
                 prep.finish((qkv.primitive, temperature.primitive, heads), out)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::mdta_core(qkv.primitive, temperature.primitive, heads)),
+        }
+    }
+
+    fn softmax_middle(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match SoftmaxBackward::<B>(PhantomData).prepare::<C>([x.node.clone()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let y = B::softmax_middle(x.primitive);
+                prep.finish(y.clone(), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::softmax_middle(x.primitive)),
         }
     }
 

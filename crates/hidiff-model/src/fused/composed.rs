@@ -164,3 +164,14 @@ pub fn mdta_core_backward<B: Backend>(
     let dqkv = Tensor::cat(vec![dq.reshape([b, c, n]), dk.reshape([b, c, n]), dv.reshape([b, c, n])], 1);
     (dqkv, dt)
 }
+
+/// Softmax over axis 1 of `[outer, len, inner]`.
+pub fn softmax_middle<B: Backend>(x: Tensor<B, 3>) -> Tensor<B, 3> {
+    softmax(x, 1)
+}
+
+/// Gradient of [`softmax_middle`] from its output `y`: `y (grad - Σ_len grad y)`.
+pub fn softmax_middle_backward<B: Backend>(y: Tensor<B, 3>, grad: Tensor<B, 3>) -> Tensor<B, 3> {
+    let inner = (grad.clone() * y.clone()).sum_dim(1);
+    y * (grad - inner)
+}

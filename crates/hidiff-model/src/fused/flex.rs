@@ -6,7 +6,7 @@ use burn::backend::Flex;
 use burn::tensor::ops::ModuleOps;
 use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
 
-use super::{channel_norm, composed, depthwise, float, gelu_gate, mdta_core, pointwise, FusedOps};
+use super::{channel_norm, composed, depthwise, float, gelu_gate, mdta_core, pointwise, softmax, FusedOps};
 
 /// `t` as a contiguous `f32` tensor whose [`FlexTensor::as_slice`] is the data,
 /// or `None` for other float types.
@@ -157,6 +157,22 @@ impl FusedOps for Flex {
         }
     }
 
+    fn softmax_middle(x: FlexTensor) -> FlexTensor {
+        let shape = x.shape();
+        match contiguous_f32(x.clone()) {
+            Some(xc) => tensor(softmax::forward(data(&xc), softmax_dims(&shape)), shape),
+            None => composed::softmax_middle::<Flex>(float(x)).into_primitive().tensor(),
+        }
+    }
+
+    fn softmax_middle_backward(y: FlexTensor, grad: FlexTensor) -> FlexTensor {
+        let shape = y.shape();
+        match (contiguous_f32(y.clone()), contiguous_f32(grad.clone())) {
+            (Some(yc), Some(gc)) => tensor(softmax::backward(data(&yc), data(&gc), softmax_dims(&shape)), shape),
+            _ => composed::softmax_middle_backward::<Flex>(float(y), float(grad)).into_primitive().tensor(),
+        }
+    }
+
     fn depthwise_conv3x3(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
         let shape = x.shape();
         let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
@@ -216,4 +232,10 @@ fn pointwise_dims(x: &Shape, weight: &Shape) -> pointwise::Dims {
 fn mdta_dims(qkv: &Shape, heads: usize) -> mdta_core::Dims {
     assert_eq!(qkv.num_dims(), 3, "mdta_core: expected [B, 3C, N], got {qkv:?}");
     mdta_core::Dims { batch: qkv[0], channels: qkv[1] / 3, heads, pixels: qkv[2] }
+}
+
+/// `[outer, len, inner]` as the softmax kernel's sizes.
+fn softmax_dims(shape: &Shape) -> softmax::Dims {
+    assert_eq!(shape.num_dims(), 3, "softmax: expected [outer, len, inner], got {shape:?}");
+    softmax::Dims { outer: shape[0], len: shape[1], inner: shape[2] }
 }

@@ -45,6 +45,7 @@ pub mod math;
 pub mod mdta_core;
 pub mod pointwise;
 mod simd;
+pub mod softmax;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
@@ -153,6 +154,16 @@ pub trait FusedOps: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let (dqkv, dt) = composed::mdta_core_backward::<Self>(float(qkv), float(temperature), heads, float(grad));
         (dqkv.into_primitive().tensor(), dt.into_primitive().tensor())
+    }
+
+    /// Softmax over axis 1 of `x: [outer, len, inner]` ([`composed::softmax_middle`]).
+    fn softmax_middle(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        composed::softmax_middle::<Self>(float(x)).into_primitive().tensor()
+    }
+
+    /// Gradient of [`FusedOps::softmax_middle`] from its output `y` and `grad`.
+    fn softmax_middle_backward(y: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        composed::softmax_middle_backward::<Self>(float(y), float(grad)).into_primitive().tensor()
     }
 
     /// GDFN's gate `gelu(x1) * x2` ([`composed::gelu_gate`]); `x1`, `x2`: `[B, C, H, W]`.
@@ -311,5 +322,25 @@ pub fn mdta_core<B: Backend>(qkv: Tensor<B, 3>, temperature: Tensor<B, 1>, heads
         Route::Flex => on::<B, Flex>(qkv, temperature, heads),
         Route::AutodiffFlex => on::<B, Autodiff<Flex>>(qkv, temperature, heads),
         Route::Composed => composed::mdta_core(qkv, temperature, heads),
+    }
+}
+
+/// Softmax over axis `dim` of a 4-D tensor, fused where the backend has the kernel
+/// (as `[outer, len, inner]`, one pass per step along the contiguous `inner`).
+///
+/// # Shapes
+/// `x: [A, B, C, D]` → the same shape.
+pub fn softmax<B: Backend>(x: Tensor<B, 4>, dim: usize) -> Tensor<B, 4> {
+    fn on<B: Backend, F: FusedOps>(x: Tensor<B, 3>) -> Tensor<B, 3> {
+        from_fused::<B, F, 3>(F::softmax_middle(to_fused::<B, F, 3>(x)))
+    }
+    let dims = x.dims();
+    let outer: usize = dims[..dim].iter().product();
+    let inner: usize = dims[dim + 1..].iter().product();
+    let x3 = || x.clone().reshape([outer, dims[dim], inner]);
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x3()).reshape(dims),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x3()).reshape(dims),
+        Route::Composed => burn::tensor::activation::softmax(x, dim),
     }
 }
