@@ -255,7 +255,7 @@ mod tests {
             RefLine { label: "no prior".into(), y: 25.1, color: 1 },
         ];
         let (png, svg) = (dir.join("e.png"), dir.join("e.svg"));
-        log2_errorbar_plot(&[s.clone()], &refs, "PSNR vs T", "T", "PSNR (dB)", &png, &svg).unwrap();
+        log2_errorbar_plot(std::slice::from_ref(&s), &refs, "PSNR vs T", "T", "PSNR (dB)", &png, &svg).unwrap();
         assert!(std::fs::metadata(&png).unwrap().len() > 5_000);
         let svg_text = std::fs::read_to_string(&svg).unwrap();
         for label in ["in-distribution", "blurry input", "no prior"] {

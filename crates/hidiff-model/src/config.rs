@@ -438,7 +438,7 @@ impl ModelConfig {
             return bad("transformer.dim, embed_dim and group must be positive".into());
         }
         for (level, (&h, mult)) in t.heads.iter().zip([1usize, 2, 4, 8]).enumerate() {
-            if h == 0 || (t.dim * mult) % h != 0 {
+            if h == 0 || !(t.dim * mult).is_multiple_of(h) {
                 return bad(format!(
                     "transformer.heads[{level}] = {h} does not divide the level width {}",
                     t.dim * mult
@@ -446,13 +446,13 @@ impl ModelConfig {
             }
         }
         // Decoder level 1 and refinement run at width 2C with heads[0].
-        if (2 * t.dim) % t.heads[0] != 0 {
+        if !(2 * t.dim).is_multiple_of(t.heads[0]) {
             return bad("transformer.heads[0] must divide 2 * dim".into());
         }
-        if t.dim % 2 != 0 {
+        if !t.dim.is_multiple_of(2) {
             return bad("transformer.dim must be even (Downsample halves it)".into());
         }
-        if t.group % 2 != 0 && t.prior_mode == PriorMode::Hierarchical && t.group > 1 {
+        if !t.group.is_multiple_of(2) && t.prior_mode == PriorMode::Hierarchical && t.group > 1 {
             return bad("transformer.group must be even (levels 2-3 use group / 2)".into());
         }
         for (name, le) in [("latent_encoder", &self.latent_encoder), ("latent_encoder_dm", &self.latent_encoder_dm)] {
@@ -535,7 +535,7 @@ impl ModelConfig {
         if self.test.pad_mode != "reflect" {
             return bad(format!("test.pad_mode = {:?}: only \"reflect\" is implemented", self.test.pad_mode));
         }
-        if self.test.window_size == 0 || self.test.window_size % 8 != 0 {
+        if self.test.window_size == 0 || !self.test.window_size.is_multiple_of(8) {
             return bad("test.window_size must be a positive multiple of 8".into());
         }
         Ok(())
