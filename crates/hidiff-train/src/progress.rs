@@ -22,7 +22,7 @@ pub enum ProgressMode {
 
 /// The progress of one training run.
 #[derive(Debug)]
-pub struct Progress {
+pub struct TrainDisplay {
     bar: Option<ProgressBar>,
     plain: bool,
     label: String,
@@ -42,7 +42,7 @@ pub fn format_duration(seconds: f64) -> String {
     }
 }
 
-impl Progress {
+impl TrainDisplay {
     /// Starts the display for iterations `start+1..=total`.
     pub fn new(mode: ProgressMode, label: &str, start: u64, total: u64) -> Self {
         let terminal = std::io::stderr().is_terminal();

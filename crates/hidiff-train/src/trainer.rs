@@ -36,7 +36,7 @@ use crate::lr_schedule::CosineRestartCyclicLr;
 use crate::metrics_log::{MetricsLog, TrainRecord, ValRecord};
 use crate::optim::{adamw_config, named_parameters};
 use crate::plan::EpochPlan;
-use crate::progress::{Progress, ProgressMode};
+use crate::progress::{ProgressMode, TrainDisplay};
 use crate::reporting::{EpochEnd, RunLog, Silent, TrainLog, ValPsnr};
 use crate::run_dir;
 use crate::stage::StageModule;
@@ -262,7 +262,7 @@ fn run<B: AutodiffBackend, M: StageModule<B>>(
     };
     let start = resume_from.as_ref().map_or(0, |(_, s)| s.iteration);
     let total = f.train.total_iter;
-    let progress = Progress::new(opts.progress, &format!("{} s{}", f.name, u8::from(M::STAGE)), start, total);
+    let progress = TrainDisplay::new(opts.progress, &format!("{} s{}", f.name, u8::from(M::STAGE)), start, total);
 
     // burn's initialisers draw from one process-wide generator: hold it while
     // seeding and drawing, so that concurrent runs in one process (tests) cannot
@@ -302,13 +302,7 @@ fn run<B: AutodiffBackend, M: StageModule<B>>(
         let valid = model.valid();
         let inner_device = valid.devices().into_iter().next().unwrap_or_default();
         let r = validate::<B::InnerBackend, _>(&valid, &val_set, &inner_device)?;
-        run_log.validation(ValRecord {
-            kind: "val".into(),
-            iter: 0,
-            val_psnr: r.psnr,
-            val_l1: r.l1,
-            images: r.images,
-        })?;
+        run_log.validation(ValRecord { iter: 0, val_psnr: r.psnr, val_l1: r.l1, images: r.images })?;
     }
 
     let plan = EpochPlan {
