@@ -41,7 +41,7 @@ pub use eval::{load_eval_pair, EvalDataset, EvalPair};
 pub use gopro_patches::{generate_gopro_patches, PatchConfig, PatchReport};
 pub use layout::{candidate_folders, locate, resolve, resolve_plain, DatasetKind, FolderPair, Split};
 pub use pairs::{ImagePair, PairSet, SizeRule};
-pub use progress::{no_progress, Progress, ProgressFn};
+pub use progress::{NoProgress, Progress, ProgressFn};
 pub use sampler::{PairBatch, SamplerConfig, TrainSampler};
 pub use schedule::{ProgressiveSchedule, ScheduleStage};
 pub use source::{DecodedPair, ImageCache, PairSource};

@@ -233,20 +233,20 @@ fn test_pairs<B: Backend>(
     written: &mut Vec<PathBuf>,
 ) -> Result<TestReport> {
     let pixels: u64 = set.pairs.pairs.iter().map(|p| u64::from(p.lq_size.0) * u64::from(p.lq_size.1)).sum();
-    progress.start(set.pairs.len(), pixels);
+    progress.start("images", set.pairs.len(), pixels);
     let mut images = Vec::with_capacity(set.pairs.len());
     for pair in &set.pairs.pairs {
         let eval = load_eval_pair(pair)?;
         let (w, h) = eval.lq.dimensions();
-        progress.image_start(&pair.lq, deblurrer.passes(h as usize, w as usize));
+        progress.item_start(&pair.lq, deblurrer.passes(h as usize, w as usize));
         let t = Instant::now();
         let out = if oracle_prior {
             let gt = to_chw_f32(&eval.gt);
             let out = deblurrer.restore_with_oracle_prior(&to_chw_f32(&eval.lq), &gt, h as usize, w as usize)?;
-            progress.pass_done();
+            progress.step_done();
             out
         } else {
-            deblurrer.deblur_planar(&to_chw_f32(&eval.lq), h as usize, w as usize, &mut || progress.pass_done())
+            deblurrer.deblur_planar(&to_chw_f32(&eval.lq), h as usize, w as usize, &mut || progress.step_done())
         };
         let seconds = t.elapsed().as_secs_f64();
         let n = (w * h) as usize;
@@ -267,7 +267,7 @@ fn test_pairs<B: Backend>(
             Err(e) => (None, Some(e.to_string())),
         };
         images.push(TestImage { name: pair.name.clone(), output, size: (w, h), paper, basicsr, error, seconds });
-        progress.image_done(&pair.lq, u64::from(w) * u64::from(h));
+        progress.item_done(&pair.lq, u64::from(w) * u64::from(h));
     }
     progress.finish();
     Ok(TestReport {

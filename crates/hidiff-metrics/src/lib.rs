@@ -47,7 +47,7 @@ pub mod report;
 
 pub use error::{MetricsError, Result};
 pub use folder::{
-    evaluate_files, evaluate_folders, evaluate_pairs, list_images, pair_folders, ImagePair, NoProgress, PairBy,
+    evaluate_files, evaluate_folders, evaluate_pairs, list_images, pair_folders, NoProgress, PairBy, PredictionPair,
     Progress, ProgressFn,
 };
 pub use image_u8::RgbImageU8;
