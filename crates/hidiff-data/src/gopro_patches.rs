@@ -1,4 +1,4 @@
-//! GoPro patch generation, as `generate_patches_gopro.py` does it (reference 4.7).
+//! GoPro patch generation, as `generate_patches_gopro.py` does it (docs/reference.md §4.7).
 //!
 //! * Train: every pair of `GoPro/train/{input,target}` is cut into 512×512
 //!   patches with stride 256; row offsets are `range(0, H-512, 256)` plus `H-512`,

@@ -1,4 +1,4 @@
-//! Patch generation on a made-up 1280×720 GoPro tree (reference 4.7).
+//! Patch generation on a made-up 1280×720 GoPro tree (docs/reference.md §4.7).
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! `hidiff test`: the model over a paired test set, outputs saved as the official
 //! test saves them, and PSNR/SSIM under the paper's protocol and BasicSR's.
 //!
-//! | `--set` | folders (reference 7, [`hidiff_data::layout`]) | paper protocol |
+//! | `--set` | folders (docs/reference.md §7, [`hidiff_data::layout`]) | paper protocol |
 //! | --- | --- | --- |
 //! | `gopro` | `DATA/GoPro/test/{input,target}` (or `DATA/test/GoPro/...`) | MATLAB `evaluate_gopro_hide.m` |
 //! | `hide` | `DATA/test/HIDE/{input,target}` | MATLAB |
@@ -9,8 +9,8 @@
 //! | `synthetic` | `DATA/synthetic/test/{input,target}` | MATLAB |
 //! | any folder | `SET/{input,target}` or `DATA/SET/{input,target}` | MATLAB |
 //!
-//! Inputs are read as 8-bit RGB and divided by 255 (reference 4.6); outputs are
-//! quantised as reference 4.8 and written to `OUT/visualization/<set>/<stem>.png`
+//! Inputs are read as 8-bit RGB and divided by 255 (docs/reference.md §4.6); outputs are
+//! quantised as docs/reference.md §4.8 and written to `OUT/visualization/<set>/<stem>.png`
 //! (the official `results/<name>/visualization/<dataset>/` layout), which this
 //! command overwrites on a re-run as the official test does. Metrics are computed
 //! on exactly these 8-bit images against the target cropped to the input's size.

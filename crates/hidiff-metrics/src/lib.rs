@@ -2,7 +2,7 @@
 //!
 //! HI-Diff (Chen et al., NeurIPS 2023) reports numbers from three different
 //! pieces of code, which give different values for the same image pair
-//! (reference document, section 6):
+//! (docs/reference.md §6):
 //!
 //! | [`Protocol`] | source | used for |
 //! | --- | --- | --- |

@@ -1,5 +1,5 @@
 //! The diffusion buffers, computed in float64 and cast once to float32 exactly as
-//! the official code registers them (reference 4.1; golden RealBlur README,
+//! the official code registers them (docs/reference.md §4.1; golden RealBlur README,
 //! "Diffusion schedule").
 
 use crate::config::{DiffusionConfig, DiffusionKind};

@@ -1,5 +1,5 @@
 //! `hidiff prepare`: the GoPro training patches and validation crops
-//! (reference 4.7), or the synthetic camera-shake data set.
+//! (docs/reference.md §4.7), or the synthetic camera-shake data set.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
