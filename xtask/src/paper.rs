@@ -1,4 +1,4 @@
-//! The paper's numbers (reference section 8), for the columns beside ours.
+//! The paper's numbers (docs/reference.md §8), for the columns beside ours.
 
 /// One row of a paper table: method and (PSNR, SSIM) per test set, `None` = N/A.
 #[derive(Debug, Clone, Copy)]

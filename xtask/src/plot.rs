@@ -1,10 +1,14 @@
 //! Figures with plotters, text rendered from an embedded font (DejaVu Sans,
-//! `assets/`), so no system font library is needed.
+//! `assets/`), so no system font library is needed. Both figures are log2-x
+//! charts drawn by the same helpers ([`log2_chart`], [`draw_line`],
+//! [`finish`]), once as PNG and once as SVG.
 
 use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{anyhow, Result};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -16,6 +20,106 @@ fn register_font() {
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
         let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, FONT);
     });
+}
+
+/// Series colours, in order (matplotlib's first four).
+const COLORS: [RGBColor; 4] =
+    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+
+type Log2Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+fn plot_error<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("plotting failed: {e:?}")
+}
+
+/// The text of a chart.
+struct Labels<'a> {
+    title: &'a str,
+    title_size: u32,
+    x: &'a str,
+    y: &'a str,
+}
+
+/// `(min, max)` of `values`.
+fn range(values: &[f64]) -> (f64, f64) {
+    values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+}
+
+/// A white chart with its caption and mesh over `log2_xs` (labelled with the
+/// powers of two) and `ys` (widened by `pad` of their span, at least 0.05);
+/// returns it with its x range.
+fn log2_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    labels: &Labels,
+    log2_xs: &[f64],
+    ys: &[f64],
+    pad: f64,
+) -> Result<(Log2Chart<'a, DB>, std::ops::Range<f64>)>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(plot_error)?;
+    let ((x0, x1), (y0, y1)) = (range(log2_xs), range(ys));
+    let pad = ((y1 - y0) * pad).max(0.05);
+    let x_range = (x0 - 0.3)..(x1 + 0.3);
+    let mut chart = ChartBuilder::on(root)
+        .caption(labels.title, ("sans-serif", labels.title_size))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range.clone(), (y0 - pad)..(y1 + pad))
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc(labels.x)
+        .y_desc(labels.y)
+        .x_labels(((x1 - x0) as usize + 1).max(2))
+        .x_label_formatter(&|v| format!("{}", 2f64.powf(v.round()) as u64))
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 20))
+        .draw()
+        .map_err(plot_error)?;
+    Ok((chart, x_range))
+}
+
+/// A labelled line through `points` (x already log2) with a dot at each point.
+fn draw_line<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Log2Chart<'a, DB>,
+    label: &str,
+    points: Vec<(f64, f64)>,
+    c: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .draw_series(LineSeries::new(points.clone(), c.stroke_width(3)))
+        .map_err(plot_error)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+    chart.draw_series(points.iter().map(|&p| Circle::new(p, 5, c.filled()))).map_err(plot_error)?;
+    Ok(())
+}
+
+/// The legend (lower right) and the finished drawing.
+fn finish<'a, DB: DrawingBackend + 'a>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut Log2Chart<'a, DB>,
+    legend_size: u32,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(("sans-serif", legend_size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(plot_error)?;
+    root.present().map_err(plot_error)
 }
 
 /// A named series of (x, y) points.
@@ -35,70 +139,25 @@ pub fn log2_line_plot(
     svg: &Path,
 ) -> Result<()> {
     register_font();
-    draw(BitMapBackend::new(png, (900, 600)).into_drawing_area(), series, title, x_label, y_label)?;
-    draw(SVGBackend::new(svg, (900, 600)).into_drawing_area(), series, title, x_label, y_label)?;
-    Ok(())
+    let labels = Labels { title, title_size: 26, x: x_label, y: y_label };
+    draw(&BitMapBackend::new(png, (900, 600)).into_drawing_area(), series, &labels)?;
+    draw(&SVGBackend::new(svg, (900, 600)).into_drawing_area(), series, &labels)
 }
 
-fn draw<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
-    series: &[Series],
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-) -> Result<()>
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, series: &[Series], labels: &Labels) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("plotting failed: {e:?}");
-    root.fill(&WHITE).map_err(err)?;
     let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0.log2())).collect();
     let ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
     if xs.is_empty() {
         return Err(anyhow!("nothing to plot"));
     }
-    let (x0, x1) = (xs.iter().cloned().fold(f64::MAX, f64::min), xs.iter().cloned().fold(f64::MIN, f64::max));
-    let (y0, y1) = (ys.iter().cloned().fold(f64::MAX, f64::min), ys.iter().cloned().fold(f64::MIN, f64::max));
-    let pad = ((y1 - y0) * 0.15).max(0.05);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 26))
-        .margin(20)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
-        .build_cartesian_2d((x0 - 0.3)..(x1 + 0.3), (y0 - pad)..(y1 + pad))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .x_labels(((x1 - x0) as usize + 1).max(2))
-        .x_label_formatter(&|v| format!("{}", 2f64.powf(v.round()) as u64))
-        .y_label_formatter(&|v| format!("{v:.2}"))
-        .label_style(("sans-serif", 18))
-        .axis_desc_style(("sans-serif", 20))
-        .draw()
-        .map_err(err)?;
-    let colors = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
-    for (i, s) in series.iter().enumerate() {
-        let c = colors[i % colors.len()];
-        let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0.log2(), p.1)).collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
-            .map_err(err)?
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
-        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled()))).map_err(err)?;
+    let (mut chart, _) = log2_chart(root, labels, &xs, &ys, 0.15)?;
+    for (s, c) in series.iter().zip(COLORS.iter().cycle()) {
+        draw_line(&mut chart, &s.label, s.points.iter().map(|p| (p.0.log2(), p.1)).collect(), *c)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(("sans-serif", 18))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(root, &mut chart, 18)
 }
 
 /// A series of means with a ± spread per point (e.g. over seeds).
@@ -118,9 +177,6 @@ pub struct RefLine {
     pub color: usize,
 }
 
-const COLORS: [RGBColor; 4] =
-    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
-
 /// A log2-x plot of means with error bars (± spread) and dashed horizontal reference lines.
 pub fn log2_errorbar_plot(
     series: &[ErrorSeries],
@@ -132,75 +188,44 @@ pub fn log2_errorbar_plot(
     svg: &Path,
 ) -> Result<()> {
     register_font();
-    draw_errorbars(BitMapBackend::new(png, (1000, 650)).into_drawing_area(), series, refs, title, x_label, y_label)?;
-    draw_errorbars(SVGBackend::new(svg, (1000, 650)).into_drawing_area(), series, refs, title, x_label, y_label)?;
-    Ok(())
+    let labels = Labels { title, title_size: 24, x: x_label, y: y_label };
+    draw_errorbars(&BitMapBackend::new(png, (1000, 650)).into_drawing_area(), series, refs, &labels)?;
+    draw_errorbars(&SVGBackend::new(svg, (1000, 650)).into_drawing_area(), series, refs, &labels)
 }
 
 fn draw_errorbars<DB: DrawingBackend>(
-    root: DrawingArea<DB, plotters::coord::Shift>,
+    root: &DrawingArea<DB, Shift>,
     series: &[ErrorSeries],
     refs: &[RefLine],
-    title: &str,
-    x_label: &str,
-    y_label: &str,
+    labels: &Labels,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("plotting failed: {e:?}");
-    root.fill(&WHITE).map_err(err)?;
     let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0.log2())).collect();
     let mut ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2])).collect();
     ys.extend(refs.iter().map(|r| r.y));
     if xs.is_empty() || ys.iter().any(|y| !y.is_finite()) {
         return Err(anyhow!("nothing to plot, or a value that is not finite"));
     }
-    let (x0, x1) = (xs.iter().cloned().fold(f64::MAX, f64::min), xs.iter().cloned().fold(f64::MIN, f64::max));
-    let (y0, y1) = (ys.iter().cloned().fold(f64::MAX, f64::min), ys.iter().cloned().fold(f64::MIN, f64::max));
-    let pad = ((y1 - y0) * 0.12).max(0.05);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 24))
-        .margin(20)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
-        .build_cartesian_2d((x0 - 0.3)..(x1 + 0.3), (y0 - pad)..(y1 + pad))
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .x_labels(((x1 - x0) as usize + 1).max(2))
-        .x_label_formatter(&|v| format!("{}", 2f64.powf(v.round()) as u64))
-        .y_label_formatter(&|v| format!("{v:.2}"))
-        .label_style(("sans-serif", 18))
-        .axis_desc_style(("sans-serif", 20))
-        .draw()
-        .map_err(err)?;
+    let (mut chart, x_range) = log2_chart(root, labels, &xs, &ys, 0.12)?;
     for r in refs {
         let c = COLORS[r.color % COLORS.len()];
         chart
             .draw_series(DashedLineSeries::new(
-                vec![(x0 - 0.3, r.y), (x1 + 0.3, r.y)],
+                vec![(x_range.start, r.y), (x_range.end, r.y)],
                 8,
                 6,
                 c.mix(0.8).stroke_width(2),
             ))
-            .map_err(err)?
+            .map_err(plot_error)?
             .label(r.label.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 8, y), (x + 14, y), (x + 24, y)], c.mix(0.5).stroke_width(2))
             });
     }
-    for (i, s) in series.iter().enumerate() {
-        let c = COLORS[i % COLORS.len()];
-        let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0.log2(), p.1)).collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))
-            .map_err(err)?
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
-        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, c.filled()))).map_err(err)?;
+    for (s, &c) in series.iter().zip(COLORS.iter().cycle()) {
+        draw_line(&mut chart, &s.label, s.points.iter().map(|p| (p.0.log2(), p.1)).collect(), c)?;
         let cap = 0.06;
         chart
             .draw_series(s.points.iter().flat_map(|&(x, m, sd)| {
@@ -211,18 +236,9 @@ where
                     PathElement::new(vec![(x - cap, m + sd), (x + cap, m + sd)], c.stroke_width(2)),
                 ]
             }))
-            .map_err(err)?;
+            .map_err(plot_error)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(("sans-serif", 16))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
+    finish(root, &mut chart, 16)
 }
 
 #[cfg(test)]
@@ -255,7 +271,7 @@ mod tests {
             RefLine { label: "no prior".into(), y: 25.1, color: 1 },
         ];
         let (png, svg) = (dir.join("e.png"), dir.join("e.svg"));
-        log2_errorbar_plot(&[s.clone()], &refs, "PSNR vs T", "T", "PSNR (dB)", &png, &svg).unwrap();
+        log2_errorbar_plot(std::slice::from_ref(&s), &refs, "PSNR vs T", "T", "PSNR (dB)", &png, &svg).unwrap();
         assert!(std::fs::metadata(&png).unwrap().len() > 5_000);
         let svg_text = std::fs::read_to_string(&svg).unwrap();
         for label in ["in-distribution", "blurry input", "no prior"] {

@@ -74,8 +74,9 @@ impl Hidiff {
     }
 }
 
-/// `format!`-free helper: turns a list of displayable values into owned arguments.
+/// `format!`-free helper: turns a list of displayable values into owned
+/// arguments, a `Vec<String>` for every caller (some extend it).
 #[macro_export]
 macro_rules! args {
-    ($($a:expr),* $(,)?) => { vec![$($a.to_string()),*] };
+    ($($a:expr),* $(,)?) => { Vec::<String>::from([$($a.to_string()),*]) };
 }

@@ -252,7 +252,7 @@ fn test_both(ctx: &Ctx, weights: &Path, key: &str, seed: u64, oracle: bool) -> R
 }
 
 /// Trains (or reuses) and tests a variant for every seed; the oracle row when `oracle`.
-fn measure(ctx: &Ctx, v: &Variant, seeds: &[u64], oracle: bool, progress: &mut Progress) -> Result<Measured> {
+fn measure(ctx: &Ctx, v: &Variant, seeds: &[u64], oracle: bool, progress: &mut StepClock) -> Result<Measured> {
     let mut reports = PerSet { test: Vec::new(), test_shift: Vec::new() };
     let mut cost = None;
     for &seed in seeds {
@@ -277,13 +277,13 @@ fn measure(ctx: &Ctx, v: &Variant, seeds: &[u64], oracle: bool, progress: &mut P
 }
 
 /// Elapsed time and an estimate of what is left, printed per step.
-struct Progress {
+struct StepClock {
     start: Instant,
     done: usize,
     total: usize,
 }
 
-impl Progress {
+impl StepClock {
     fn step(&mut self, what: &str) {
         let el = self.start.elapsed().as_secs_f64();
         let eta = if self.done > 0 {
@@ -500,7 +500,7 @@ pub fn table1(ctx: &Ctx) -> Result<()> {
     ctx.ensure_synthetic()?;
     let (input, input_summary) = input_scores(ctx)?;
     let variants = table1_variants();
-    let mut progress = Progress { start, done: 0, total: (variants.len() + 1) * s.seeds.len() };
+    let mut progress = StepClock { start, done: 0, total: (variants.len() + 1) * s.seeds.len() };
     let mut measured = BTreeMap::new();
     for v in &variants {
         measured.insert(v.name.clone(), measure(ctx, v, &s.seeds, false, &mut progress)?);
@@ -628,7 +628,7 @@ pub fn fig3(ctx: &Ctx) -> Result<()> {
     ctx.ensure_synthetic()?;
     let (input, input_summary) = input_scores(ctx)?;
     let ts = fig3_steps(ctx);
-    let mut progress = Progress { start, done: 0, total: (ts.len() + 1) * s.seeds.len() };
+    let mut progress = StepClock { start, done: 0, total: (ts.len() + 1) * s.seeds.len() };
     let no_prior_v = table1_variants().into_iter().next().context("the no-prior variant")?;
     let base = measure(ctx, &no_prior_v, &s.seeds, false, &mut progress)?;
     let mut points = Vec::new();

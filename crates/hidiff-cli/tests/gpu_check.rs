@@ -12,14 +12,19 @@ fn golden() -> PathBuf {
 }
 
 fn step<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    report["steps"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("no step {name}"))
+    report["steps"]
+        .as_array()
+        .expect("a steps array")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name}"))
 }
 
 fn make_torch_bench(dir: &Path) -> PathBuf {
     let b = dir.join("torch-bench");
-    std::fs::create_dir_all(b.join("official")).unwrap();
-    std::fs::write(b.join("bench_torch.py"), "print('reference')\n").unwrap();
-    std::fs::write(b.join("official/Transformer_arch.py"), "# stand-in\n").unwrap();
+    std::fs::create_dir_all(b.join("official")).expect("create the stand-in folder");
+    std::fs::write(b.join("bench_torch.py"), "print('reference')\n").expect("write the stand-in script");
+    std::fs::write(b.join("official/Transformer_arch.py"), "# stand-in\n").expect("write the stand-in module");
     b
 }
 
@@ -117,7 +122,10 @@ fn kit_assembles_and_its_cpu_dry_run_writes_the_report() {
         assert_eq!(s["rc"], 0, "step {name} failed: {}", s["tail"]);
         assert_eq!(s["timed_out"], false);
     }
-    assert!(report["steps"].as_array().unwrap().iter().all(|s| s["name"] != "torch"), "torch runs on the GPU only");
+    assert!(
+        report["steps"].as_array().expect("a steps array").iter().all(|s| s["name"] != "torch"),
+        "torch runs on the GPU only"
+    );
 
     // Bench reports: the first call timed apart; no kernel counts on the CPU.
     let cold = &step(&report, "cold")["result"];

@@ -9,7 +9,7 @@ fn golden() -> PathBuf {
 }
 
 fn hidiff(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hidiff")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hidiff")).args(args).output().expect("hidiff starts");
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 

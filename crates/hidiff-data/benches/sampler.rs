@@ -16,7 +16,7 @@ fn sampler_throughput(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config =
         SyntheticConfig { min_size: [256, 256], max_size: [320, 320], ..SyntheticConfig::with_counts(1, 48, 0, 0) };
-    generate(&config, dir.path(), &hidiff_data::no_progress).expect("synthetic set");
+    generate(&config, dir.path(), &hidiff_data::NoProgress).expect("synthetic set");
     let mut group = c.benchmark_group("sampler 256x256");
     group.sample_size(20).throughput(Throughput::Elements(BATCH as u64));
     for (label, cache) in [("decode every batch", ImageCache::Off), ("cached", ImageCache::Preload)] {

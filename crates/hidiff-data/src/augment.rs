@@ -1,4 +1,4 @@
-//! The eight flip/rotation augmentations of the reference (reference 4.6, step 4,
+//! The eight flip/rotation augmentations of the reference (docs/reference.md §4.6, step 4,
 //! `random_augmentation` in `hi_diff/utils/transforms.py`).
 //!
 //! Semantics are those of NumPy on an `H×W×C` array: `np.rot90` turns

@@ -1,4 +1,4 @@
-//! Paired random crop plus augmentation (reference 4.6, steps 3–4).
+//! Paired random crop plus augmentation (docs/reference.md §4.6, steps 3–4).
 
 use image::RgbImage;
 use rand::Rng;

@@ -59,7 +59,7 @@ impl ErrorLog {
     }
 }
 
-/// Random `patch × patch` crops with the eight augmentations (reference 4.6), one
+/// Random `patch × patch` crops with the eight augmentations (docs/reference.md §4.6), one
 /// per index: item `i` is global sample `i` of the sampler's epoch-wise shuffle,
 /// so the items are a pure function of `(seed, i)`. The length is chosen freely
 /// (e.g. iterations per "epoch" × batch, to run burn's `Learner` by iterations).

@@ -1,5 +1,5 @@
 //! Test and validation loading: whole images, the sharp image cropped to the
-//! blurry one's size from the top-left corner (reference 4.6, "test/val phase").
+//! blurry one's size from the top-left corner (docs/reference.md §4.6, "test/val phase").
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! GoPro patch generation, as `generate_patches_gopro.py` does it (reference 4.7).
+//! GoPro patch generation, as `generate_patches_gopro.py` does it (docs/reference.md §4.7).
 //!
 //! * Train: every pair of `GoPro/train/{input,target}` is cut into 512×512
 //!   patches with stride 256; row offsets are `range(0, H-512, 256)` plus `H-512`,
@@ -23,7 +23,7 @@ use crate::error::{DataError, Result};
 use crate::image_io::{crop, read_rgb8, write_png};
 use crate::layout::FolderPair;
 use crate::pairs::{ImagePair, PairSet, SizeRule};
-use crate::progress::{ProgressFn, StageCounter};
+use crate::progress::{Progress, StageCounter};
 
 /// Parameters of patch generation; [`Default`] is the reference's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +133,7 @@ impl PatchFolders {
 /// # Errors
 /// A missing or badly paired source folder, an unreadable image, a frame smaller
 /// than a patch, or a failed write; each names its file.
-pub fn generate_gopro_patches(root: &Path, config: &PatchConfig, progress: ProgressFn) -> Result<PatchReport> {
+pub fn generate_gopro_patches(root: &Path, config: &PatchConfig, progress: &dyn Progress) -> Result<PatchReport> {
     if config.patch == 0 || config.stride == 0 || config.val_crop == 0 {
         return Err(DataError::InvalidConfig(format!("patch sizes and stride must be positive: {config:?}")));
     }
@@ -153,7 +153,7 @@ pub fn generate_gopro_patches(root: &Path, config: &PatchConfig, progress: Progr
         .par_iter()
         .map(|pair| {
             let out = cut_patches(pair, &folders.train_dst, config);
-            counter.tick();
+            counter.tick(&pair.gt);
             out
         })
         .collect::<Result<Vec<_>>>()?;
@@ -168,7 +168,7 @@ pub fn generate_gopro_patches(root: &Path, config: &PatchConfig, progress: Progr
         .par_iter()
         .map(|pair| {
             let out = cut_centre(pair, &folders.val_dst, config);
-            counter.tick();
+            counter.tick(&pair.gt);
             out
         })
         .collect::<Result<Vec<_>>>()?;
@@ -179,6 +179,7 @@ pub fn generate_gopro_patches(root: &Path, config: &PatchConfig, progress: Progr
             report.skipped += 1;
         }
     }
+    progress.finish();
     Ok(report)
 }
 

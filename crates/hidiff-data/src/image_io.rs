@@ -1,7 +1,7 @@
 //! Reading and writing 8-bit RGB images, and their conversion to `[0, 1]` floats.
 //!
 //! The reference reads every image as 8-bit (OpenCV) and divides by 255
-//! (reference 4.6, step 2); images are kept as 8-bit [`RgbImage`] until the
+//! (docs/reference.md §4.6, step 2); images are kept as 8-bit [`RgbImage`] until the
 //! last moment, which is exact and four times smaller than floats.
 
 use std::path::Path;
@@ -47,7 +47,7 @@ pub fn write_png(img: &RgbImage, path: &Path) -> Result<()> {
 }
 
 /// Appends an 8-bit HWC RGB image to `out` as CHW floats in `[0, 1]`
-/// (reference 4.6, step 5: BGR→RGB, HWC→CHW, `/255`, no normalisation).
+/// (docs/reference.md §4.6, step 5: BGR→RGB, HWC→CHW, `/255`, no normalisation).
 pub fn push_chw_f32(img: &RgbImage, out: &mut Vec<f32>) {
     let plane = img.width() as usize * img.height() as usize;
     let raw = img.as_raw();

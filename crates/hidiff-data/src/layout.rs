@@ -1,4 +1,4 @@
-//! Where each data set lives on disk (reference section 7).
+//! Where each data set lives on disk (docs/reference.md §7).
 //!
 //! `root` is always the `datasets/` folder. For every data set and split the
 //! folder used by the official configs is tried first, then the variant shown in

@@ -1,12 +1,12 @@
 //! Data sets of HI-Diff (Chen et al., NeurIPS 2023).
 //!
 //! * [`layout`] and [`pairs`]: where GoPro, HIDE, RealBlur and the synthetic set
-//!   live (reference section 7) and their pairing by file name (reference 4.6).
+//!   live (docs/reference.md §7) and their pairing by file name (docs/reference.md §4.6).
 //! * [`gopro_patches`]: the 512×512 training patches and 256×256 validation crops
-//!   of `generate_patches_gopro.py` (reference 4.7).
+//!   of `generate_patches_gopro.py` (docs/reference.md §4.7).
 //! * [`sampler`]: the training batches of the progressive patch/batch
-//!   [`schedule`] (reference 4.5) with paired random [`crop`]s and the eight
-//!   [`augment`]ations (reference 4.6), a pure function of `(seed, iteration)`.
+//!   [`schedule`] (docs/reference.md §4.5) with paired random [`crop`]s and the eight
+//!   [`augment`]ations (docs/reference.md §4.6), a pure function of `(seed, iteration)`.
 //! * [`dataset`], [`eval`] and [`batcher`]: burn `Dataset`s and a `Batcher` for
 //!   burn's data loader; whole-image test loading.
 //! * [`synthetic`]: the default data set: sharp photographs and procedural images
@@ -41,7 +41,7 @@ pub use eval::{load_eval_pair, EvalDataset, EvalPair};
 pub use gopro_patches::{generate_gopro_patches, PatchConfig, PatchReport};
 pub use layout::{candidate_folders, locate, resolve, resolve_plain, DatasetKind, FolderPair, Split};
 pub use pairs::{ImagePair, PairSet, SizeRule};
-pub use progress::{no_progress, Progress, ProgressFn};
+pub use progress::{NoProgress, Progress, ProgressFn};
 pub use sampler::{PairBatch, SamplerConfig, TrainSampler};
 pub use schedule::{ProgressiveSchedule, ScheduleStage};
 pub use source::{DecodedPair, ImageCache, PairSource};

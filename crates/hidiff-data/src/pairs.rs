@@ -1,5 +1,5 @@
 //! Pair discovery: blurry and sharp images paired by identical file name
-//! (reference 4.6, step 1), with their sizes checked up front.
+//! (docs/reference.md §4.6, step 1), with their sizes checked up front.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ pub enum SizeRule {
     /// Same width and height (training: random crops need aligned pairs).
     Equal,
     /// The sharp image is at least as large as the blurry one and is cropped to
-    /// it from the top-left corner (reference 4.6, "test/val phase").
+    /// it from the top-left corner (docs/reference.md §4.6, "test/val phase").
     GtCoversLq,
 }
 
@@ -36,7 +36,7 @@ pub struct ImagePair {
 }
 
 impl ImagePair {
-    /// The base name without extension (`<stem>` of reference 4.7).
+    /// The base name without extension (`<stem>` of docs/reference.md §4.7).
     pub fn stem(&self) -> &str {
         Path::new(&self.name).file_stem().and_then(|s| s.to_str()).unwrap_or(&self.name)
     }

@@ -1,43 +1,24 @@
-//! Progress reporting of long jobs (patch generation, synthesis) through a callback.
+//! Progress of long jobs (patch generation, synthesis): reported through
+//! [`hidiff_io::Progress`], the one progress trait of the workspace.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
-/// One progress event: `done` of `total` items of `stage` are finished.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Progress {
-    /// A short label of the stage, e.g. `train patches` or `test_shift`.
-    pub stage: &'static str,
-    /// Items finished so far in this stage.
-    pub done: usize,
-    /// Items in this stage.
-    pub total: usize,
-}
+pub use hidiff_io::{NoProgress, Progress, ProgressFn};
 
-/// The callback type: called from worker threads, once per finished item and once
-/// with `done == 0` when a stage starts.
-pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
-
-/// A callback that ignores every event.
-pub fn no_progress(_: Progress) {}
-
-/// Counts finished items of one stage and reports each to the callback.
+/// Starts one stage of a job and reports each finished item of it.
 pub(crate) struct StageCounter<'a> {
-    stage: &'static str,
-    total: usize,
-    done: AtomicUsize,
-    report: ProgressFn<'a>,
+    report: &'a dyn Progress,
 }
 
 impl<'a> StageCounter<'a> {
-    /// Starts a stage and reports `0 / total`.
-    pub(crate) fn start(stage: &'static str, total: usize, report: ProgressFn<'a>) -> Self {
-        report(Progress { stage, done: 0, total });
-        Self { stage, total, done: AtomicUsize::new(0), report }
+    /// Starts a stage of `total` items.
+    pub(crate) fn start(stage: &str, total: usize, report: &'a dyn Progress) -> Self {
+        report.start(stage, total, 0);
+        Self { report }
     }
 
-    /// Marks one item finished.
-    pub(crate) fn tick(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        (self.report)(Progress { stage: self.stage, done, total: self.total });
+    /// Marks `item` finished (called from worker threads).
+    pub(crate) fn tick(&self, item: &Path) {
+        self.report.item_done(item, 0);
     }
 }

@@ -1,4 +1,4 @@
-//! The iteration-indexed training sampler (reference 4.5 "Mechanics" and 4.6).
+//! The iteration-indexed training sampler (docs/reference.md §4.5 "Mechanics" and §4.6).
 //!
 //! For 1-based iteration `i` with stage `(patch p, batch k)` of the schedule and
 //! the loader sizes `L = max batch`, `P = max patch` (16 and 384 in the paper):
@@ -41,7 +41,7 @@ pub struct SamplerConfig {
     /// Seed of every random draw (the reference's `manual_seed`, 100).
     #[serde(default = "default_seed")]
     pub seed: u64,
-    /// Patch and batch per iteration (default: the paper's, reference 4.5).
+    /// Patch and batch per iteration (default: the paper's, docs/reference.md §4.5).
     #[serde(default)]
     pub schedule: ProgressiveSchedule,
     /// Keep decoded images in memory (default off).

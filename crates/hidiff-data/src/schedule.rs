@@ -1,4 +1,4 @@
-//! The progressive patch/batch schedule (reference 4.5).
+//! The progressive patch/batch schedule (docs/reference.md §4.5).
 //!
 //! In TOML it is a plain list of stages, checked when it is read:
 //!
@@ -55,7 +55,7 @@ impl ProgressiveSchedule {
         Ok(Self { stages })
     }
 
-    /// The paper's GoPro schedule (reference 4.5: `mini_batch_sizes`
+    /// The paper's GoPro schedule (docs/reference.md §4.5: `mini_batch_sizes`
     /// `[16,10,8,4,2,2]`, `gt_sizes` `[128,160,192,256,320,384]`, `iters`
     /// `[20k,20k,20k,20k,20k,200k]`).
     pub fn paper() -> Self {

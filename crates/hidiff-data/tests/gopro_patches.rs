@@ -1,4 +1,4 @@
-//! Patch generation on a made-up 1280×720 GoPro tree (reference 4.7).
+//! Patch generation on a made-up 1280×720 GoPro tree (docs/reference.md §4.7).
 
 mod common;
 
@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use common::{decode_position, lq_of, position_pattern, save};
 use hidiff_data::gopro_patches::{centre_offset, patch_offsets, patch_windows};
-use hidiff_data::{generate_gopro_patches, resolve, DatasetKind, PatchConfig, Progress, Split};
+use hidiff_data::{generate_gopro_patches, resolve, DatasetKind, PatchConfig, ProgressFn, Split};
 
 #[test]
 fn offsets_match_the_reference_for_gopro_frames() {
@@ -35,13 +35,14 @@ fn a_small_gopro_tree_gives_eight_named_patches_per_frame_and_centre_val_crops()
     save(&lq_of(&frame), &gopro.join("test/GoPro/input/GOPR0384_11_00_000001.png"));
     save(&frame, &gopro.join("test/GoPro/target/GOPR0384_11_00_000001.png"));
 
-    let events = Mutex::new(Vec::<Progress>::new());
-    let record = |p: Progress| events.lock().expect("lock").push(p);
+    let events = Mutex::new(Vec::<(String, usize, usize)>::new());
+    let record =
+        ProgressFn::new(|stage: &str, done, total| events.lock().expect("lock").push((stage.into(), done, total)));
     let report = generate_gopro_patches(root.path(), &PatchConfig::default(), &record).expect("patches");
     assert_eq!((report.train_sources, report.train_written, report.val_written, report.skipped), (2, 16, 1, 0));
     let events = events.into_inner().expect("lock");
-    assert!(events.iter().any(|p| p.stage == "train patches" && p.done == 2 && p.total == 2));
-    assert!(events.iter().any(|p| p.stage == "val crops" && p.done == 1 && p.total == 1));
+    assert!(events.contains(&("train patches".into(), 2, 2)), "{events:?}");
+    assert!(events.contains(&("val crops".into(), 1, 1)), "{events:?}");
 
     let offsets = [(0, 0), (0, 256), (0, 512), (0, 768), (208, 0), (208, 256), (208, 512), (208, 768)];
     for (k, (top, left)) in offsets.iter().enumerate() {
@@ -62,10 +63,10 @@ fn a_small_gopro_tree_gives_eight_named_patches_per_frame_and_centre_val_crops()
     assert_eq!(resolve(root.path(), DatasetKind::GoPro, Split::Val).expect("val").len(), 1);
 
     // A second run keeps every existing file; with `overwrite` it rewrites them.
-    let again = generate_gopro_patches(root.path(), &PatchConfig::default(), &hidiff_data::no_progress).expect("rerun");
+    let again = generate_gopro_patches(root.path(), &PatchConfig::default(), &hidiff_data::NoProgress).expect("rerun");
     assert_eq!((again.train_written, again.val_written, again.skipped), (0, 0, 17));
     let forced = PatchConfig { overwrite: true, ..PatchConfig::default() };
-    let again = generate_gopro_patches(root.path(), &forced, &hidiff_data::no_progress).expect("rerun");
+    let again = generate_gopro_patches(root.path(), &forced, &hidiff_data::NoProgress).expect("rerun");
     assert_eq!((again.train_written, again.val_written, again.skipped), (16, 1, 0));
 }
 
@@ -79,6 +80,6 @@ fn a_frame_smaller_than_a_patch_is_an_error() {
     save(&small, &gopro.join("test/input/a.png"));
     save(&small, &gopro.join("test/target/a.png"));
     let err =
-        generate_gopro_patches(root.path(), &PatchConfig::default(), &hidiff_data::no_progress).expect_err("too small");
+        generate_gopro_patches(root.path(), &PatchConfig::default(), &hidiff_data::NoProgress).expect_err("too small");
     assert!(matches!(err, hidiff_data::DataError::ImageTooSmall { needed: 512, .. }), "{err:?}");
 }

@@ -1,4 +1,4 @@
-//! Layout discovery and each of its errors, in temporary trees (reference section 7).
+//! Layout discovery and each of its errors, in temporary trees (docs/reference.md §7).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The progressive patch/batch schedule (reference 4.5) and its strict TOML form.
+//! The progressive patch/batch schedule (docs/reference.md §4.5) and its strict TOML form.
 
 use hidiff_data::{ProgressiveSchedule, ScheduleStage};
 

@@ -38,10 +38,10 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn generation_is_deterministic_for_a_seed_and_differs_between_seeds() {
     let (a, b, c) =
         (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
-    let report = generate(&small(1), a.path(), &hidiff_data::no_progress).expect("generate");
+    let report = generate(&small(1), a.path(), &hidiff_data::NoProgress).expect("generate");
     assert_eq!(report.pairs, [6, 3, 3]);
-    generate(&small(1), b.path(), &hidiff_data::no_progress).expect("generate");
-    generate(&small(2), c.path(), &hidiff_data::no_progress).expect("generate");
+    generate(&small(1), b.path(), &hidiff_data::NoProgress).expect("generate");
+    generate(&small(2), c.path(), &hidiff_data::NoProgress).expect("generate");
     let (sa, sb, sc) = (snapshot(a.path()), snapshot(b.path()), snapshot(c.path()));
     assert_eq!(sa.len(), 24);
     assert!(sa == sb, "same seed, same bytes");
@@ -60,12 +60,12 @@ fn generation_is_deterministic_for_a_seed_and_differs_between_seeds() {
     assert!(sizes_ok);
 
     // A complete set is kept; a smaller regeneration removes the stale pairs.
-    match ensure_dataset(&small(5), a.path(), &hidiff_data::no_progress).expect("ensure") {
+    match ensure_dataset(&small(5), a.path(), &hidiff_data::NoProgress).expect("ensure") {
         EnsureOutcome::Existing(marker) => assert_eq!(marker.config, small(1)),
         EnsureOutcome::Generated(_) => panic!("a complete set must not be regenerated"),
     }
     let fewer = SyntheticConfig { train: 2, ..small(1) };
-    generate(&fewer, a.path(), &hidiff_data::no_progress).expect("regenerate");
+    generate(&fewer, a.path(), &hidiff_data::NoProgress).expect("regenerate");
     assert_eq!(resolve(a.path(), DatasetKind::Synthetic, Split::Train).expect("train").len(), 2);
 }
 
@@ -112,7 +112,7 @@ fn the_blur_is_real() {
 fn invalid_configurations_are_rejected() {
     let mut c = small(1);
     c.min_size = [100, 64];
-    assert!(generate(&c, Path::new("/nonexistent/never-written"), &hidiff_data::no_progress).is_err());
+    assert!(generate(&c, Path::new("/nonexistent/never-written"), &hidiff_data::NoProgress).is_err());
     let mut c = small(1);
     c.blur.exposure = [0.0, 1.0];
     assert!(synthesize_pair(&c, SyntheticSplit::Train, 0).is_err());

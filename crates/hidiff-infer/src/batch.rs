@@ -72,9 +72,9 @@ pub fn run_jobs<B: Backend>(jobs: &[Job], deblurrer: &Deblurrer<B>, progress: &d
     let mut summary = BatchSummary { images: 0, pixels: 0, seconds: 0.0, model_seconds: 0.0 };
     for job in jobs {
         let img = read_image_within(&job.input, deblurrer.options().pixel_budget)?;
-        progress.image_start(&job.input, deblurrer.passes(img.height as usize, img.width as usize));
+        progress.item_start(&job.input, deblurrer.passes(img.height as usize, img.width as usize));
         let t = Instant::now();
-        let restored = deblurrer.deblur_image(&img, &mut || progress.pass_done())?;
+        let restored = deblurrer.deblur_image(&img, &mut || progress.step_done())?;
         summary.model_seconds += t.elapsed().as_secs_f64();
         let bytes = encode(&restored, output_format(&job.output, img.file_format), &job.output)?;
         if let Some(parent) = job.output.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -83,7 +83,7 @@ pub fn run_jobs<B: Backend>(jobs: &[Job], deblurrer: &Deblurrer<B>, progress: &d
         write_atomically(&job.output, &bytes)?;
         summary.images += 1;
         summary.pixels += img.pixels() as u64;
-        progress.image_done(&job.input, img.pixels() as u64);
+        progress.item_done(&job.input, img.pixels() as u64);
     }
     summary.seconds = started.elapsed().as_secs_f64();
     progress.finish();
@@ -104,6 +104,6 @@ pub fn deblur_files<B: Backend>(
     let jobs = plan(inputs, opts)?;
     let sizes = validate_inputs(&jobs, deblurrer)?;
     prepare_output_dir(&opts.out_dir)?;
-    progress.start(jobs.len(), sizes.iter().map(|&(w, h)| u64::from(w) * u64::from(h)).sum());
+    progress.start("images", jobs.len(), sizes.iter().map(|&(w, h)| u64::from(w) * u64::from(h)).sum());
     run_jobs(&jobs, deblurrer, progress)
 }

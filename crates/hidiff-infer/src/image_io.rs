@@ -3,7 +3,7 @@
 //!
 //! | input | into the model | written back as |
 //! | --- | --- | --- |
-//! | 8-bit RGB | `v / 255` | 8-bit RGB, quantised as the official test (reference 4.8) |
+//! | 8-bit RGB | `v / 255` | 8-bit RGB, quantised as the official test (docs/reference.md §4.8) |
 //! | 8-bit RGBA | RGB as above | 8-bit RGBA, **alpha copied untouched** |
 //! | 8-bit gray (± alpha) | replicated to R = G = B | gray = mean of the three output channels, then quantised; alpha copied |
 //! | 16-bit gray/RGB(A) | `v / 65535` | 16-bit, same rule with peak 65535 |
@@ -226,7 +226,7 @@ impl InputImage {
     }
 
     /// Rebuilds an image of this input's layout from the model's output
-    /// (`[3, H, W]` planar floats): quantised as reference 4.8, gray as the mean
+    /// (`[3, H, W]` planar floats): quantised as docs/reference.md §4.8, gray as the mean
     /// of the three channels, alpha copied.
     ///
     /// # Panics

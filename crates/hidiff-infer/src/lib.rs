@@ -5,7 +5,7 @@
 //!
 //! * [`image_io`]: any PNG/JPEG/TIFF/BMP/WebP, 8- or 16-bit, gray, RGB or RGBA,
 //!   into the model's `[0, 1]` input and back into the same layout (alpha
-//!   untouched), quantised as the official test ([`quantise`], reference 4.8);
+//!   untouched), quantised as the official test ([`quantise`], docs/reference.md §4.8);
 //! * [`deblur`]: one image of any size, through the model's padded inference or
 //!   in blended [`tiling`] tiles sharing one global prior, optionally under the
 //!   eight-fold [`ensemble`];

@@ -1,4 +1,4 @@
-//! Output quantisation of the official test (reference 4.8, BasicSR `tensor2img`):
+//! Output quantisation of the official test (docs/reference.md §4.8, BasicSR `tensor2img`):
 //! clamp to `[0, 1]`, multiply by the peak in float32, round half to even (NumPy
 //! `round`), cast. The 16-bit variant is the same rule with the peak 65535.
 

@@ -1,7 +1,7 @@
 //! `hidiff test`: the model over a paired test set, outputs saved as the official
 //! test saves them, and PSNR/SSIM under the paper's protocol and BasicSR's.
 //!
-//! | `--set` | folders (reference 7, [`hidiff_data::layout`]) | paper protocol |
+//! | `--set` | folders (docs/reference.md §7, [`hidiff_data::layout`]) | paper protocol |
 //! | --- | --- | --- |
 //! | `gopro` | `DATA/GoPro/test/{input,target}` (or `DATA/test/GoPro/...`) | MATLAB `evaluate_gopro_hide.m` |
 //! | `hide` | `DATA/test/HIDE/{input,target}` | MATLAB |
@@ -9,8 +9,8 @@
 //! | `synthetic` | `DATA/synthetic/test/{input,target}` | MATLAB |
 //! | any folder | `SET/{input,target}` or `DATA/SET/{input,target}` | MATLAB |
 //!
-//! Inputs are read as 8-bit RGB and divided by 255 (reference 4.6); outputs are
-//! quantised as reference 4.8 and written to `OUT/visualization/<set>/<stem>.png`
+//! Inputs are read as 8-bit RGB and divided by 255 (docs/reference.md §4.6); outputs are
+//! quantised as docs/reference.md §4.8 and written to `OUT/visualization/<set>/<stem>.png`
 //! (the official `results/<name>/visualization/<dataset>/` layout), which this
 //! command overwrites on a re-run as the official test does. Metrics are computed
 //! on exactly these 8-bit images against the target cropped to the input's size.
@@ -233,20 +233,20 @@ fn test_pairs<B: Backend>(
     written: &mut Vec<PathBuf>,
 ) -> Result<TestReport> {
     let pixels: u64 = set.pairs.pairs.iter().map(|p| u64::from(p.lq_size.0) * u64::from(p.lq_size.1)).sum();
-    progress.start(set.pairs.len(), pixels);
+    progress.start("images", set.pairs.len(), pixels);
     let mut images = Vec::with_capacity(set.pairs.len());
     for pair in &set.pairs.pairs {
         let eval = load_eval_pair(pair)?;
         let (w, h) = eval.lq.dimensions();
-        progress.image_start(&pair.lq, deblurrer.passes(h as usize, w as usize));
+        progress.item_start(&pair.lq, deblurrer.passes(h as usize, w as usize));
         let t = Instant::now();
         let out = if oracle_prior {
             let gt = to_chw_f32(&eval.gt);
             let out = deblurrer.restore_with_oracle_prior(&to_chw_f32(&eval.lq), &gt, h as usize, w as usize)?;
-            progress.pass_done();
+            progress.step_done();
             out
         } else {
-            deblurrer.deblur_planar(&to_chw_f32(&eval.lq), h as usize, w as usize, &mut || progress.pass_done())
+            deblurrer.deblur_planar(&to_chw_f32(&eval.lq), h as usize, w as usize, &mut || progress.step_done())
         };
         let seconds = t.elapsed().as_secs_f64();
         let n = (w * h) as usize;
@@ -267,7 +267,7 @@ fn test_pairs<B: Backend>(
             Err(e) => (None, Some(e.to_string())),
         };
         images.push(TestImage { name: pair.name.clone(), output, size: (w, h), paper, basicsr, error, seconds });
-        progress.image_done(&pair.lq, u64::from(w) * u64::from(h));
+        progress.item_done(&pair.lq, u64::from(w) * u64::from(h));
     }
     progress.finish();
     Ok(TestReport {

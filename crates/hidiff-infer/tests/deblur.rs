@@ -26,7 +26,7 @@ fn untiled_deblur_of_an_odd_size_image_is_the_models_padded_inference() {
     let other = to_host(deblurrer.model().infer(tensor(&lq, h, w), None, 8));
     assert!(max_abs(&other, &reference) > 1e-6);
 
-    // Through files: the written PNG is the reference quantised as reference 4.8.
+    // Through files: the written PNG is the reference quantised as docs/reference.md §4.8.
     let t = tempfile::tempdir().unwrap();
     let input = save(&DynamicImage::ImageRgb8(pattern_rgb8(h, w)), &t.path().join("odd.png"));
     let decoded = hidiff_infer::read_image(&input).unwrap();

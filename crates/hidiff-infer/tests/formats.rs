@@ -1,5 +1,5 @@
 //! Gray, RGBA, 16-bit and JPEG inputs come back in their own layout: same size,
-//! colour type and bit depth, alpha untouched, values quantised as reference 4.8.
+//! colour type and bit depth, alpha untouched, values quantised as docs/reference.md §4.8.
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 mod common;

@@ -15,7 +15,9 @@
 //! * [`folder`]: listing image folders (one rule for hidden files, extensions and
 //!   non-regular entries) and natural order;
 //! * [`guard`]: no output path may be one of the inputs (compared after
-//!   resolving links), and folders a command fills must be empty or its own.
+//!   resolving links), and folders a command fills must be empty or its own;
+//! * [`progress`]: the one [`Progress`] trait through which long jobs report
+//!   their progress (the CLI draws it, libraries never do).
 //!
 //! Errors name the file and say what is wrong; following the `std::error::Error`
 //! convention, a message never repeats the text of its `source()`.
@@ -28,6 +30,7 @@ pub mod folder;
 pub mod guard;
 pub mod image;
 pub mod memory;
+pub mod progress;
 pub mod regular;
 
 pub use atomic::write_atomic;
@@ -38,4 +41,5 @@ pub use guard::{
 };
 pub use image::{read_image, read_image_size, ImageFile, PixelBudget};
 pub use memory::available_memory;
+pub use progress::{NoProgress, Progress, ProgressFn};
 pub use regular::{check_regular_file, non_file_kind, read_regular_file};

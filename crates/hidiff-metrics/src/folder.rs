@@ -1,9 +1,8 @@
 //! Whole-folder evaluation: pairing ground-truth and predicted files, scoring
 //! every pair in parallel, and reporting progress through a callback.
 //!
-//! The library never draws on a terminal: callers pass a [`Progress`]
-//! implementation (the CLI passes an `indicatif::ProgressBar`, which this
-//! crate implements [`Progress`] for).
+//! The library never draws on a terminal: callers pass a
+//! [`hidiff_io::Progress`] (the CLI draws a bar; [`NoProgress`] ignores it).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -11,6 +10,8 @@ use std::str::FromStr;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+pub use hidiff_io::{NoProgress, Progress, ProgressFn};
 
 use crate::error::{MetricsError, Result};
 use crate::image_u8::RgbImageU8;
@@ -68,73 +69,14 @@ impl FromStr for PairBy {
     }
 }
 
-/// One ground-truth file and the prediction it is compared with.
+/// One ground-truth file and the prediction it is compared with (the data
+/// sets' blurry/sharp pairs are `hidiff_data::ImagePair`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImagePair {
+pub struct PredictionPair {
     /// Ground-truth file.
     pub gt: PathBuf,
     /// Predicted (restored) file.
     pub pred: PathBuf,
-}
-
-/// Receives progress of a folder evaluation. Calls may come from several
-/// threads at once. Every method has an empty default.
-pub trait Progress: Sync {
-    /// Called once before the first pair, with the number of pairs.
-    fn start(&self, _total: usize) {}
-    /// Called after each pair has been scored (in completion order).
-    fn pair_done(&self, _pair: &ImagePair) {}
-    /// Called once after the last pair.
-    fn finish(&self) {}
-}
-
-/// A [`Progress`] that ignores everything.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoProgress;
-
-impl Progress for NoProgress {}
-
-/// Adapts a closure, called after every pair with `(done, total)`.
-#[derive(Debug)]
-pub struct ProgressFn<F> {
-    callback: F,
-    total: std::sync::atomic::AtomicUsize,
-    done: std::sync::atomic::AtomicUsize,
-}
-
-impl<F: Fn(usize, usize) + Sync> ProgressFn<F> {
-    /// Wraps `callback(done, total)`.
-    pub fn new(callback: F) -> Self {
-        Self { callback, total: 0.into(), done: 0.into() }
-    }
-}
-
-impl<F: Fn(usize, usize) + Sync> Progress for ProgressFn<F> {
-    fn start(&self, total: usize) {
-        self.total.store(total, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn pair_done(&self, _pair: &ImagePair) {
-        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        (self.callback)(done, self.total.load(std::sync::atomic::Ordering::SeqCst));
-    }
-}
-
-impl Progress for indicatif::ProgressBar {
-    fn start(&self, total: usize) {
-        self.set_length(total as u64);
-    }
-
-    fn pair_done(&self, pair: &ImagePair) {
-        if let Some(name) = pair.gt.file_name() {
-            self.set_message(name.to_string_lossy().into_owned());
-        }
-        self.inc(1);
-    }
-
-    fn finish(&self) {
-        self.finish_and_clear();
-    }
 }
 
 /// The image files directly inside `dir` (not recursive), naturally sorted
@@ -159,7 +101,7 @@ pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Pairs the images of `gt_dir` and `pred_dir`, in the natural order of the
 /// ground-truth names.
-pub fn pair_folders(gt_dir: &Path, pred_dir: &Path, by: PairBy) -> Result<Vec<ImagePair>> {
+pub fn pair_folders(gt_dir: &Path, pred_dir: &Path, by: PairBy) -> Result<Vec<PredictionPair>> {
     let gt = list_images(gt_dir)?;
     let pred = list_images(pred_dir)?;
     match by {
@@ -172,7 +114,7 @@ pub fn pair_folders(gt_dir: &Path, pred_dir: &Path, by: PairBy) -> Result<Vec<Im
                     pred_count: pred.len(),
                 });
             }
-            Ok(gt.into_iter().zip(pred).map(|(gt, pred)| ImagePair { gt, pred }).collect())
+            Ok(gt.into_iter().zip(pred).map(|(gt, pred)| PredictionPair { gt, pred }).collect())
         }
         PairBy::Name => {
             let by_name: std::collections::HashMap<_, _> =
@@ -183,7 +125,7 @@ pub fn pair_folders(gt_dir: &Path, pred_dir: &Path, by: PairBy) -> Result<Vec<Im
                 let Some(p) = partner else {
                     return Err(MetricsError::MissingPair { file: g.clone(), other_folder: pred_dir.to_path_buf() });
                 };
-                pairs.push(ImagePair { gt: g.clone(), pred: (*p).clone() });
+                pairs.push(PredictionPair { gt: g.clone(), pred: (*p).clone() });
             }
             let gt_names: std::collections::HashSet<_> = gt.iter().filter_map(|g| g.file_name()).collect();
             if let Some(extra) = pred.iter().find(|p| p.file_name().is_none_or(|n| !gt_names.contains(n))) {
@@ -203,13 +145,17 @@ pub fn evaluate_files(protocol: Protocol, gt: &Path, pred: &Path) -> Result<Scor
 
 /// Scores every pair in parallel (rayon) and reports the per-image values and
 /// their means. Stops at the first failing pair and returns its error.
-pub fn evaluate_pairs(protocol: Protocol, pairs: &[ImagePair], progress: &dyn Progress) -> Result<Vec<ImageResult>> {
-    progress.start(pairs.len());
+pub fn evaluate_pairs(
+    protocol: Protocol,
+    pairs: &[PredictionPair],
+    progress: &dyn Progress,
+) -> Result<Vec<ImageResult>> {
+    progress.start("pairs", pairs.len(), 0);
     let results = pairs
         .par_iter()
         .map(|pair| {
             let scores = evaluate_files(protocol, &pair.gt, &pair.pred)?;
-            progress.pair_done(pair);
+            progress.item_done(&pair.gt, 0);
             Ok(ImageResult {
                 gt: pair.gt.to_string_lossy().into_owned(),
                 pred: pair.pred.to_string_lossy().into_owned(),

@@ -3,7 +3,7 @@
 //! All three reference protocols read 8-bit files: BasicSR through
 //! `cv2.imread(path, IMREAD_COLOR)`, the GoPro/HIDE script through MATLAB
 //! `imread`, the RealBlur script through `skimage.io.imread`. HI-Diff writes its
-//! outputs as 8-bit RGB PNGs (`tensor2img`, reference section 4.8), so
+//! outputs as 8-bit RGB PNGs (`tensor2img`, docs/reference.md §4.8), so
 //! `RgbImageU8` holds exactly that: row-major, `R, G, B` interleaved.
 //!
 //! # Conversion rules for other files

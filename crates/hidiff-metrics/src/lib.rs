@@ -2,7 +2,7 @@
 //!
 //! HI-Diff (Chen et al., NeurIPS 2023) reports numbers from three different
 //! pieces of code, which give different values for the same image pair
-//! (reference document, section 6):
+//! (docs/reference.md §6):
 //!
 //! | [`Protocol`] | source | used for |
 //! | --- | --- | --- |
@@ -47,7 +47,7 @@ pub mod report;
 
 pub use error::{MetricsError, Result};
 pub use folder::{
-    evaluate_files, evaluate_folders, evaluate_pairs, list_images, pair_folders, ImagePair, NoProgress, PairBy,
+    evaluate_files, evaluate_folders, evaluate_pairs, list_images, pair_folders, NoProgress, PairBy, PredictionPair,
     Progress, ProgressFn,
 };
 pub use image_u8::RgbImageU8;

@@ -11,7 +11,7 @@ use crate::image_u8::RgbImageU8;
 use crate::realblur::{self, Warp};
 use crate::{basicsr, matlab};
 
-/// An evaluation protocol of HI-Diff (reference section 6).
+/// An evaluation protocol of HI-Diff (docs/reference.md §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Protocol {
     /// BasicSR `calculate_psnr`/`calculate_ssim` on RGB, `crop_border 0`

@@ -29,7 +29,7 @@ fn pairing_by_name_scores_every_pair_and_the_mean() {
     let dir = tempfile::tempdir().expect("tempdir");
     make_folders(dir.path(), |_, name| name.to_string());
     let calls = std::sync::atomic::AtomicUsize::new(0);
-    let progress = ProgressFn::new(|done, total| {
+    let progress = ProgressFn::new(|_: &str, done, total| {
         assert!(done <= total && total == 5);
         calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     });

@@ -1,4 +1,4 @@
-//! `TransformerBlock`: pre-norm MDTA and GDFN with residuals (reference 1.2).
+//! `TransformerBlock`: pre-norm MDTA and GDFN with residuals (docs/reference.md §1.2).
 
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Tensor};

@@ -39,7 +39,7 @@ pub enum LayerNormKind {
 
 /// How the prior reaches the Transformer. Only `Hierarchical` is the official
 /// model; the other two are this project's definitions of the paper's ablation
-/// variants (reference section 5: the official code has no switch for them).
+/// variants (docs/reference.md §5: the official code has no switch for them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PriorMode {
@@ -52,7 +52,7 @@ pub enum PriorMode {
     Hierarchical,
 }
 
-/// `network_g: Transformer` (reference 1.1-1.3).
+/// `network_g: Transformer` (docs/reference.md §1.1–1.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransformerConfig {
@@ -118,7 +118,7 @@ impl LatentEncoderKind {
     }
 }
 
-/// `network_le` / `network_le_dm` (reference 1.4, RealBlur README fact 7).
+/// `network_le` / `network_le_dm` (docs/reference.md §1.4, RealBlur README fact 7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LatentEncoderConfig {
@@ -154,7 +154,7 @@ fn default_slope_01() -> f64 {
 /// `network_d`, the GoPro `denoising` class or the RealBlur `simple_denoise`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DenoiserConfig {
-    /// `denoising` (reference 1.5): MLP-mixer blocks, learned time scalar, noise prediction.
+    /// `denoising` (docs/reference.md §1.5): MLP-mixer blocks, learned time scalar, noise prediction.
     Mixer {
         in_channel: usize,
         out_channel: usize,
@@ -195,7 +195,7 @@ struct DenoiserSection {
 #[serde(rename_all = "kebab-case")]
 pub enum DiffusionKind {
     /// `apply_ldm: False`, the repository's own code (GoPro): betas linear in beta,
-    /// eps prediction, clamp, time value i+1, the `q_sample` quirk (reference 4.1-4.4).
+    /// eps prediction, clamp, time value i+1, the `q_sample` quirk (docs/reference.md §4.1–4.4).
     Local,
     /// `apply_ldm: True`, the `ldm` DDPM (RealBlur): betas linear in sqrt(beta), x0
     /// prediction, no clamp, time value i, standard `q_sample`.
@@ -438,7 +438,7 @@ impl ModelConfig {
             return bad("transformer.dim, embed_dim and group must be positive".into());
         }
         for (level, (&h, mult)) in t.heads.iter().zip([1usize, 2, 4, 8]).enumerate() {
-            if h == 0 || (t.dim * mult) % h != 0 {
+            if h == 0 || !(t.dim * mult).is_multiple_of(h) {
                 return bad(format!(
                     "transformer.heads[{level}] = {h} does not divide the level width {}",
                     t.dim * mult
@@ -446,13 +446,13 @@ impl ModelConfig {
             }
         }
         // Decoder level 1 and refinement run at width 2C with heads[0].
-        if (2 * t.dim) % t.heads[0] != 0 {
+        if !(2 * t.dim).is_multiple_of(t.heads[0]) {
             return bad("transformer.heads[0] must divide 2 * dim".into());
         }
-        if t.dim % 2 != 0 {
+        if !t.dim.is_multiple_of(2) {
             return bad("transformer.dim must be even (Downsample halves it)".into());
         }
-        if t.group % 2 != 0 && t.prior_mode == PriorMode::Hierarchical && t.group > 1 {
+        if !t.group.is_multiple_of(2) && t.prior_mode == PriorMode::Hierarchical && t.group > 1 {
             return bad("transformer.group must be even (levels 2-3 use group / 2)".into());
         }
         for (name, le) in [("latent_encoder", &self.latent_encoder), ("latent_encoder_dm", &self.latent_encoder_dm)] {
@@ -470,10 +470,8 @@ impl ModelConfig {
             if le.group != t.group {
                 return bad(format!("{name}.group = {} but transformer.group = {}", le.group, t.group));
             }
-            let width = match le.kind {
-                LatentEncoderKind::Gelu => 4 * le.embed_dim,
-                LatentEncoderKind::Lrelu => 4 * le.embed_dim,
-            };
+            // Both encoder classes end in `Linear(d -> 4E)`.
+            let width = 4 * le.embed_dim;
             if width != t.prior_channels() {
                 return bad(format!(
                     "{name}: prior width 4 x embed_dim = {width} differs from 4 x transformer.embed_dim = {}",
@@ -535,7 +533,7 @@ impl ModelConfig {
         if self.test.pad_mode != "reflect" {
             return bad(format!("test.pad_mode = {:?}: only \"reflect\" is implemented", self.test.pad_mode));
         }
-        if self.test.window_size == 0 || self.test.window_size % 8 != 0 {
+        if self.test.window_size == 0 || !self.test.window_size.is_multiple_of(8) {
             return bad("test.window_size must be a positive multiple of 8".into());
         }
         Ok(())

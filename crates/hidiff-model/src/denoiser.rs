@@ -1,4 +1,4 @@
-//! `network_d`: the GoPro `denoising` MLP-mixer network (reference 1.5) and the
+//! `network_d`: the GoPro `denoising` MLP-mixer network (docs/reference.md §1.5) and the
 //! RealBlur `simple_denoise` stack (golden RealBlur README fact 3). The denoiser
 //! only maps tensors; the diffusion process owns the schedule and the loop.
 

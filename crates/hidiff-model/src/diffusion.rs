@@ -1,5 +1,5 @@
 //! The diffusion process of the prior: the reverse loop shared by inference and
-//! stage-2 training, and the forward "q_sample" of training (reference 4.2-4.4;
+//! stage-2 training, and the forward "q_sample" of training (docs/reference.md §4.2–4.4;
 //! golden RealBlur README, "Diffusion schedule and parameterisation").
 
 use burn::tensor::{backend::Backend, Tensor};
@@ -107,7 +107,7 @@ impl Diffusion {
     /// Stage-2 training's forward diffusion of the target prior `z` to t = T-1.
     ///
     /// The local implementation passes `alphas_cumprod[T-1]` where its square root
-    /// was intended (reference 4.4, quirk 1): `a z + sqrt(1 - a²) noise`. The `ldm`
+    /// was intended (docs/reference.md §4.4, step 2): `a z + sqrt(1 - a²) noise`. The `ldm`
     /// DDPM uses the standard `sqrt(ac) z + sqrt(1 - ac) noise`.
     ///
     /// # Shapes

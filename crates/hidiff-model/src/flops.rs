@@ -1,5 +1,5 @@
 //! Analytic cost of one inference, counted from the architecture the way PyTorch's
-//! `torch.utils.flop_counter` counts (reference 3.5): multiply-accumulates of
+//! `torch.utils.flop_counter` counts (docs/reference.md §3): multiply-accumulates of
 //! convolutions, linear layers and matrix products only; norms, activations,
 //! softmax and pooling are not counted. FLOPs = 2 × MACs.
 

@@ -1,5 +1,5 @@
 //! GDFN, the gated-Dconv feed-forward network of Restormer (`FeedForward`), with the
-//! latent level's `ln1/ln2` modulation (reference 1.2).
+//! latent level's `ln1/ln2` modulation (docs/reference.md §1.2).
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;

@@ -1,6 +1,6 @@
 //! The whole HI-Diff model: `net_g`, `net_le`, `net_le_dm`, `net_d` and the
 //! diffusion, with the stage-1 forward, the stage-2 training forward and the
-//! padded inference of the official `HI_Diff_S1` / `HI_Diff_S2` (reference 4.3-4.4, 5).
+//! padded inference of the official `HI_Diff_S1` / `HI_Diff_S2` (docs/reference.md §4.3–4.4, §5).
 
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Tensor};
@@ -146,7 +146,7 @@ impl<B: Backend> HiDiff<B> {
     }
 
     /// The stage-2 training forward of `HI_Diff_S2.optimize_parameters` with its
-    /// noise given (reference 4.4): the target prior from the frozen `net_le`, the
+    /// noise given (docs/reference.md §4.4): the target prior from the frozen `net_le`, the
     /// diffusion of it, the reverse loop with gradients, `net_g`.
     pub fn stage2_train_forward(&self, lq: Tensor<B, 4>, gt: Tensor<B, 4>, noise: Tensor<B, 3>) -> Stage2Forward<B> {
         self.stage2_train_forward_traced(lq, gt, noise, |_| {})

@@ -1,5 +1,5 @@
 //! The latent encoders LE (`net_le`, stage 1, sees `cat(gt, lq)`) and LE_DM
-//! (`net_le_dm`, blurry image only): `latent_encoder_gelu` (GoPro, reference 1.4)
+//! (`net_le_dm`, blurry image only): `latent_encoder_gelu` (GoPro, docs/reference.md §1.4)
 //! and `latent_encoder_lrelu` (RealBlur, golden RealBlur README fact 7).
 
 use burn::module::Module;

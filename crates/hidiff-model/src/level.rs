@@ -1,6 +1,7 @@
-//! `BasicLayer`: one level of the Transformer, a HIM (when the level's group is
-//! above 1) followed by Transformer blocks; and the down/up-sampling between levels
-//! (reference 1.2, 1.3).
+//! `BasicLayer`: one level of the Transformer, a HIM (at every level but the
+//! latent one, when the model has a prior; `Transformer` decides) followed by
+//! Transformer blocks; and the down/up-sampling between levels
+//! (`docs/reference.md`, "The restoration network").
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;

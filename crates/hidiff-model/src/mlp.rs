@@ -1,5 +1,5 @@
 //! The token-mixer block `MLP` shared by the latent encoders and the GoPro denoiser
-//! (reference 1.4, "Token-mixer MLP").
+//! (docs/reference.md §1.4, "Token-mixer MLP").
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};

@@ -3,7 +3,7 @@
 use burn::tensor::{backend::Backend, Tensor};
 
 /// `nn.PixelShuffle(r)`: `[b, c*r*r, h, w] -> [b, c, h*r, w*r]`, the exact inverse of
-/// [`pixel_unshuffle`] (reference 1.2: input channel `c*r*r + i*r + j` goes to row
+/// [`pixel_unshuffle`] (docs/reference.md §1.2: input channel `c*r*r + i*r + j` goes to row
 /// offset `i`, column offset `j`).
 pub fn pixel_shuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     let [b, c, h, w] = x.dims();
@@ -14,7 +14,7 @@ pub fn pixel_shuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
 }
 
 /// `nn.PixelUnshuffle(r)`: `[b, c, h, w] -> [b, c*r*r, h/r, w/r]` with
-/// `out[b, c*r*r + i*r + j, y, x] = in[b, c, y*r + i, x*r + j]` (reference 1.2).
+/// `out[b, c*r*r + i*r + j, y, x] = in[b, c, y*r + i, x*r + j]` (docs/reference.md §1.2).
 pub fn pixel_unshuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     let [b, c, h, w] = x.dims();
     assert!(h % r == 0 && w % r == 0, "pixel_unshuffle: {h}x{w} is not a multiple of {r}");
@@ -43,7 +43,7 @@ pub fn l2_normalize<B: Backend, const D: usize>(x: Tensor<B, D>, dim: usize, eps
 }
 
 /// The test-time padding of `HI_Diff_S1/S2.test`: reflect padding at the bottom and
-/// right only, up to a multiple of `window` (reference 4.3). Returns the padded tensor.
+/// right only, up to a multiple of `window` (docs/reference.md §4.3). Returns the padded tensor.
 ///
 /// # Panics
 /// If a pad would be as large as the image side (images smaller than `window`

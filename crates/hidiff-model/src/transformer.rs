@@ -1,5 +1,5 @@
 //! `net_g`, the Restormer-style U-shaped Transformer with the multi-scale prior
-//! and a HIM at every level but the latent one (reference 1.2, 1.3).
+//! and a HIM at every level but the latent one (docs/reference.md §1.2, §1.3).
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
@@ -42,7 +42,7 @@ pub struct PatchEmbed<B: Backend> {
     pub proj: Conv2d<B>,
 }
 
-/// The three priors of the hierarchy (reference 1.2, "Multi-scale prior").
+/// The three priors of the hierarchy (docs/reference.md §1.2, "Multi-scale prior").
 #[derive(Debug, Clone)]
 pub struct Priors<B: Backend> {
     /// For levels 1, decoder 1 and refinement.

@@ -19,12 +19,13 @@ fn keys_tsv(text: &str) -> BTreeMap<String, Vec<(String, Vec<usize>)>> {
     let mut out: BTreeMap<String, Vec<(String, Vec<usize>)>> = BTreeMap::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let mut f = line.split('\t');
-        let (net, key, shape) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        let mut field = || f.next().unwrap_or_else(|| panic!("three tab-separated fields: {line}"));
+        let (net, key, shape) = (field(), field(), field());
         let shape: Vec<usize> = shape
             .trim_matches(|c| c == '[' || c == ']')
             .split(',')
             .filter(|s| !s.trim().is_empty())
-            .map(|s| s.trim().parse().unwrap())
+            .map(|s| s.trim().parse().unwrap_or_else(|e| panic!("shape {shape}: {e}")))
             .collect();
         out.entry(net.to_string()).or_default().push((key.to_string(), shape));
     }
@@ -36,7 +37,8 @@ fn params_txt(text: &str) -> BTreeMap<String, (usize, Option<usize>)> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            (f[0].to_string(), (f[1].parse().unwrap(), f.get(2).map(|s| s.parse().unwrap())))
+            let count = |s: &str| s.parse().unwrap_or_else(|e| panic!("parameter count {s:?}: {e}"));
+            (f[0].to_string(), (count(f[1]), f.get(2).map(|s| count(s))))
         })
         .collect()
 }

@@ -86,6 +86,10 @@ pub enum TrainError {
         /// The loss value.
         loss: f64,
     },
+    /// The training log `metrics.jsonl` cannot be read back (the error names the
+    /// file and the line).
+    #[error(transparent)]
+    Log(#[from] Box<hidiff_report::ReportError>),
     /// A request the training loop cannot serve (e.g. an unsupported device list).
     #[error("{0}")]
     Unsupported(String),

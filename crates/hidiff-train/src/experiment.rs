@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 
-/// The two training stages of HI-Diff (reference 4.4 and 5).
+/// The two training stages of HI-Diff (docs/reference.md §4.4 and §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
 pub enum Stage {
@@ -149,7 +149,7 @@ pub struct DatasetsSection {
 }
 
 /// `[datasets.train]`: paired folders and the progressive patch/batch schedule
-/// (reference 4.5; batch sizes are per device, as in the official DDP runs).
+/// (docs/reference.md §4.5; batch sizes are per device, as in the official DDP runs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainDataset {

@@ -1,5 +1,5 @@
 //! Initial weights of a run: `[path] pretrain_network_g` / `pretrain_network_le`
-//! (stage 2 starts from the stage-1 `net_g` and `net_le`, reference 4.5).
+//! (stage 2 starts from the stage-1 `net_g` and `net_le`, docs/reference.md §4.5).
 
 use std::path::Path;
 

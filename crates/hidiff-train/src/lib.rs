@@ -1,7 +1,7 @@
 //! # hidiff-train
 //!
 //! Two-stage training of HI-Diff (Chen et al., NeurIPS 2023) in burn 0.21, with
-//! the reference's optimisation reproduced exactly (reference 4.4–4.6, 5):
+//! the reference's optimisation reproduced exactly (docs/reference.md §4.4–4.6, §5):
 //!
 //! * [`stage1`] / [`stage2`]: the stage modules, burn-train `TrainStep` and
 //!   `InferenceStep` implementations over [`hidiff_model::HiDiff`]; stage 2

@@ -1,5 +1,5 @@
 //! BasicSR's `CosineAnnealingRestartCyclicLR` with the reference's off-by-one
-//! (reference 4.5).
+//! (docs/reference.md §4.5).
 //!
 //! With cumulative periods `P`, scheduler epoch `e` falls in cycle
 //! `idx = min{k : e ≤ P[k]}` starting at `s = P[idx−1]` (0 for the first), and

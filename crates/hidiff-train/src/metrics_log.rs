@@ -1,63 +1,24 @@
 //! `<out>/metrics.jsonl`: one JSON object per line, appended as training goes.
 //!
-//! Training lines carry `"kind": "train"`, `iter`, `loss`, `l_pix`,
-//! `l_pix_diff` (stage 2), `lr`, `grad_norm` (before clipping), `patch`,
-//! `batch`, `images_per_s`; validation lines carry `"kind": "val"`, `iter`,
-//! `val_psnr`, `val_l1`, `images`. On resume, lines after the checkpoint's
-//! iteration (written by the interrupted run after its last checkpoint) are
-//! dropped first, so the file reads as one uninterrupted run.
+//! The lines are [`hidiff_report::TrainLogLine`]s, the one definition that the
+//! reader (`xtask`, [`hidiff_report::read_train_log`]) shares: training lines
+//! carry `"kind": "train"`, `iter`, `loss`, `l_pix`, `l_pix_diff` (stage 2),
+//! `lr`, `grad_norm` (before clipping), `patch`, `batch`, `images_per_s`;
+//! validation lines carry `"kind": "val"`, `iter`, `val_psnr`, `val_l1`,
+//! `images`. On resume, lines after the checkpoint's iteration (written by the
+//! interrupted run after its last checkpoint) are dropped first, so the file
+//! reads as one uninterrupted run.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+pub use hidiff_report::{TrainLogLine, TrainRecord, ValRecord};
 
 use crate::error::{Result, TrainError};
 
 /// File name inside the run folder.
 pub const METRICS_FILE: &str = "metrics.jsonl";
-
-/// A training log line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainRecord {
-    /// `"train"`.
-    pub kind: String,
-    /// 1-based iteration.
-    pub iter: u64,
-    /// The optimised total loss of this iteration.
-    pub loss: f64,
-    /// Image L1.
-    pub l_pix: f64,
-    /// Prior L1 (stage 2).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub l_pix_diff: Option<f64>,
-    /// Learning rate used by this iteration.
-    pub lr: f64,
-    /// Global gradient norm before clipping.
-    pub grad_norm: f64,
-    /// Patch side of this iteration.
-    pub patch: usize,
-    /// Mini-batch of this iteration (all devices).
-    pub batch: usize,
-    /// Training throughput since the previous line.
-    pub images_per_s: f64,
-}
-
-/// A validation log line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ValRecord {
-    /// `"val"`.
-    pub kind: String,
-    /// Iterations done when validating (0 = before training).
-    pub iter: u64,
-    /// Mean BasicSR PSNR (dB).
-    pub val_psnr: f64,
-    /// Mean L1 of the float outputs.
-    pub val_l1: f64,
-    /// Images validated.
-    pub images: usize,
-}
 
 /// The append-only log.
 #[derive(Debug)]
@@ -81,12 +42,12 @@ impl MetricsLog {
                 .filter(|line| {
                     serde_json::from_str::<serde_json::Value>(line)
                         .ok()
-                        .and_then(|v| v.get("iter").and_then(|i| i.as_u64()))
+                        .and_then(|v| v.get("iter").and_then(serde_json::Value::as_u64))
                         .is_some_and(|i| i <= limit)
                 })
                 .map(|l| format!("{l}\n"))
                 .collect();
-            hidiff_model::checkpoint::write_atomically(&path, kept.as_bytes())?;
+            hidiff_io::write_atomic(&path, kept.as_bytes()).map_err(|e| TrainError::io("cannot rewrite", &path, e))?;
         }
         let file = OpenOptions::new()
             .create(true)
@@ -96,14 +57,17 @@ impl MetricsLog {
         Ok(Self { path, file })
     }
 
-    /// Appends one object as a line and flushes.
+    /// Appends one line and flushes.
     ///
     /// # Errors
     /// A failed write.
-    pub fn append<T: Serialize>(&mut self, record: &T) -> Result<()> {
-        let mut line = serde_json::to_string(record).expect("records serialise");
-        line.push('\n');
-        self.file.write_all(line.as_bytes()).map_err(|e| TrainError::io("cannot write", &self.path, e))?;
+    pub fn append(&mut self, line: &TrainLogLine) -> Result<()> {
+        let mut text = serde_json::to_string(line).map_err(|e| TrainError::Checkpoint {
+            path: self.path.clone(),
+            message: format!("cannot serialise a log line: {e}"),
+        })?;
+        text.push('\n');
+        self.file.write_all(text.as_bytes()).map_err(|e| TrainError::io("cannot write", &self.path, e))?;
         self.file.flush().map_err(|e| TrainError::io("cannot write", &self.path, e))
     }
 
@@ -112,7 +76,7 @@ impl MetricsLog {
     /// # Errors
     /// An unreadable file or a malformed line.
     pub fn read_train(run: &Path) -> Result<Vec<TrainRecord>> {
-        Self::read_kind(run, "train")
+        Ok(hidiff_report::read_train_log(&run.join(METRICS_FILE)).map_err(Box::new)?.train)
     }
 
     /// Reads every validation line of a log.
@@ -120,23 +84,46 @@ impl MetricsLog {
     /// # Errors
     /// As [`Self::read_train`].
     pub fn read_val(run: &Path) -> Result<Vec<ValRecord>> {
-        Self::read_kind(run, "val")
+        Ok(hidiff_report::read_train_log(&run.join(METRICS_FILE)).map_err(Box::new)?.val)
     }
+}
 
-    fn read_kind<T: for<'de> Deserialize<'de>>(run: &Path, kind: &str) -> Result<Vec<T>> {
-        let path = run.join(METRICS_FILE);
-        let text = fs::read_to_string(&path).map_err(|e| TrainError::io("cannot read", &path, e))?;
-        let bad = |e: serde_json::Error| TrainError::Checkpoint {
-            path: path.clone(),
-            message: format!("malformed line: {e}"),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_their_format_and_resume_drops_later_lines() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let train = |iter| TrainRecord {
+            iter,
+            loss: 0.5,
+            l_pix: 0.25,
+            l_pix_diff: None,
+            lr: 2e-4,
+            grad_norm: 1.5,
+            patch: 32,
+            batch: 4,
+            images_per_s: 8.0,
         };
-        let mut out = Vec::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let v: serde_json::Value = serde_json::from_str(line).map_err(bad)?;
-            if v.get("kind").and_then(|k| k.as_str()) == Some(kind) {
-                out.push(serde_json::from_value(v).map_err(bad)?);
-            }
+        let mut log = MetricsLog::open(dir.path(), None).expect("open");
+        for iter in 1..=3 {
+            log.append(&TrainLogLine::Train(train(iter))).expect("append");
         }
-        Ok(out)
+        let val = ValRecord { iter: 2, val_psnr: 30.0, val_l1: 0.01, images: 3 };
+        log.append(&TrainLogLine::Val(val.clone())).expect("append");
+        drop(log);
+        let text = fs::read_to_string(dir.path().join(METRICS_FILE)).expect("log");
+        let first = text.lines().next().expect("a line");
+        assert_eq!(
+            first,
+            r#"{"kind":"train","iter":1,"loss":0.5,"l_pix":0.25,"lr":0.0002,"grad_norm":1.5,"patch":32,"batch":4,"images_per_s":8.0}"#
+        );
+        assert!(text.lines().nth(3).expect("val line").starts_with(r#"{"kind":"val","iter":2,"#));
+
+        MetricsLog::open(dir.path(), Some(2)).expect("reopen for resume");
+        let kept = MetricsLog::read_train(dir.path()).expect("train lines");
+        assert_eq!(kept, vec![train(1), train(2)]);
+        assert_eq!(MetricsLog::read_val(dir.path()).expect("val lines"), vec![val]);
     }
 }

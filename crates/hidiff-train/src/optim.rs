@@ -1,4 +1,4 @@
-//! The optimiser of both stages (reference 4.5): `torch.optim.AdamW` with every
+//! The optimiser of both stages (docs/reference.md §4.5): `torch.optim.AdamW` with every
 //! hyper-parameter explicit (burn's defaults are eps 1e-5 and weight decay 1e-4,
 //! torch's eps is 1e-8), and the **global-norm** gradient clip of
 //! `torch.nn.utils.clip_grad_norm_(params, 0.01)`:

@@ -11,7 +11,9 @@ use crate::metrics_log::{TrainRecord, ValRecord};
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProgressMode {
-    /// A bar when stderr is a terminal, plain lines otherwise.
+    /// burn-train's terminal dashboard when this crate is built with the `tui`
+    /// feature and stdout is a terminal; otherwise a bar when stderr is a
+    /// terminal, plain lines when it is not.
     #[default]
     Auto,
     /// Always plain lines on stderr.
@@ -20,9 +22,16 @@ pub enum ProgressMode {
     Quiet,
 }
 
+/// Whether a run shows burn-train's terminal dashboard (its TUI renderer)
+/// instead of [`TrainDisplay`]: only in [`ProgressMode::Auto`], with the `tui`
+/// feature, when stdout is a terminal.
+pub fn dashboard(mode: ProgressMode, stdout_is_terminal: bool) -> bool {
+    cfg!(feature = "tui") && mode == ProgressMode::Auto && stdout_is_terminal
+}
+
 /// The progress of one training run.
 #[derive(Debug)]
-pub struct Progress {
+pub struct TrainDisplay {
     bar: Option<ProgressBar>,
     plain: bool,
     label: String,
@@ -42,7 +51,7 @@ pub fn format_duration(seconds: f64) -> String {
     }
 }
 
-impl Progress {
+impl TrainDisplay {
     /// Starts the display for iterations `start+1..=total`.
     pub fn new(mode: ProgressMode, label: &str, start: u64, total: u64) -> Self {
         let terminal = std::io::stderr().is_terminal();
@@ -112,5 +121,28 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dashboard_only_replaces_the_display_on_a_terminal_in_auto_mode() {
+        assert_eq!(dashboard(ProgressMode::Auto, true), cfg!(feature = "tui"));
+        for mode in [ProgressMode::Auto, ProgressMode::Plain, ProgressMode::Quiet] {
+            assert!(!dashboard(mode, false), "{mode:?}: plain lines or nothing when stdout is not a terminal");
+        }
+        assert!(!dashboard(ProgressMode::Plain, true));
+        assert!(!dashboard(ProgressMode::Quiet, true));
+    }
+
+    #[test]
+    fn durations_read_as_hours_minutes_seconds() {
+        assert_eq!(format_duration(12.4), "12s");
+        assert_eq!(format_duration(245.0), "4m05s");
+        assert_eq!(format_duration(3720.0), "1h02m");
+        assert_eq!(format_duration(f64::NAN), "?");
     }
 }

@@ -12,7 +12,7 @@
 //!   weights from the validated module, and asks the `Learner` to save (every
 //!   `save_checkpoint_freq` iterations and at the end) and to delete checkpoints
 //!   beyond `keep_checkpoints`.
-//! * [`Silent`] is the renderer: progress is shown by [`Progress`] (a bar on a
+//! * [`Silent`] is the renderer: progress is shown by [`TrainDisplay`] (a bar on a
 //!   terminal, plain lines otherwise), burn's CLI renderer would print every item.
 
 use std::marker::PhantomData;
@@ -37,10 +37,10 @@ use hidiff_model::ModelConfig;
 use crate::checkpoint::{self, Best, TrainingState, FORMAT};
 use crate::error::{Result, TrainError};
 use crate::hooks::StageHooks;
-use crate::metrics_log::{MetricsLog, TrainRecord, ValRecord};
+use crate::metrics_log::{MetricsLog, TrainLogLine, TrainRecord, ValRecord};
 use crate::optim::scalar;
 use crate::plan::EpochPlan;
-use crate::progress::Progress;
+use crate::progress::TrainDisplay;
 use crate::run_dir::{BEST_WEIGHTS, LATEST_WEIGHTS};
 use crate::stage::{HasHiDiff, StageModule};
 use crate::step::{PsnrInput, StepOutput};
@@ -54,7 +54,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct RunLog {
     log: Mutex<MetricsLog>,
     /// Progress display.
-    pub progress: Progress,
+    pub progress: TrainDisplay,
     /// Training lines of this session.
     pub train: Mutex<Vec<TrainRecord>>,
     /// Validation lines of this session.
@@ -65,7 +65,7 @@ pub struct RunLog {
 
 impl RunLog {
     /// A session log appending to `log`.
-    pub fn new(log: MetricsLog, progress: Progress, best: Option<Best>) -> Self {
+    pub fn new(log: MetricsLog, progress: TrainDisplay, best: Option<Best>) -> Self {
         Self { log: Mutex::new(log), progress, train: Mutex::default(), val: Mutex::default(), best: Mutex::new(best) }
     }
 
@@ -74,7 +74,7 @@ impl RunLog {
     /// # Errors
     /// A failed write.
     pub fn validation(&self, rec: ValRecord) -> Result<()> {
-        lock(&self.log).append(&rec)?;
+        lock(&self.log).append(&TrainLogLine::Val(rec.clone()))?;
         self.progress.val(&rec);
         lock(&self.val).push(rec);
         Ok(())
@@ -172,7 +172,6 @@ impl TrainLogState {
         }
         let window = self.window_start.elapsed().as_secs_f64().max(1e-9);
         let rec = TrainRecord {
-            kind: "train".into(),
             iter: iteration,
             loss,
             l_pix: p.l_pix / n,
@@ -183,7 +182,7 @@ impl TrainLogState {
             batch: p.images,
             images_per_s: self.window_images as f64 / window,
         };
-        lock(&self.run.log).append(&rec)?;
+        lock(&self.run.log).append(&TrainLogLine::Train(rec.clone()))?;
         let per_iteration = self.session_start.elapsed().as_secs_f64() / self.done as f64;
         self.run.progress.train(&rec, self.plan.total.saturating_sub(iteration) as f64 * per_iteration);
         lock(&self.run.train).push(rec);
@@ -311,7 +310,7 @@ impl<B: AutodiffBackend, M: StageModule<B>> EpochEnd<B, M> {
         let end = self.plan.end_iteration(epoch);
         let (psnr, l1, images, model) = self.hooks.validation.take();
         let model = model.and_then(|m| m.downcast::<M::InnerModule>().ok());
-        self.run.validation(ValRecord { kind: "val".into(), iter: end, val_psnr: psnr, val_l1: l1, images })?;
+        self.run.validation(ValRecord { iter: end, val_psnr: psnr, val_l1: l1, images })?;
         let best = {
             let mut best = lock(&self.run.best);
             if images > 0 && best.is_none_or(|b| psnr > b.psnr) {
@@ -357,7 +356,7 @@ impl<B: AutodiffBackend, M: StageModule<B>> CheckpointingStrategy for EpochEnd<B
     }
 }
 
-/// A renderer that shows nothing (progress goes through [`Progress`]).
+/// A renderer that shows nothing (progress goes through [`TrainDisplay`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Silent;
 

@@ -1,4 +1,4 @@
-//! Stage one (`HI_Diff_S1`, reference section 5): `z = net_le(lq, gt)` (the
+//! Stage one (`HI_Diff_S1`, docs/reference.md §5): `z = net_le(lq, gt)` (the
 //! latent encoder sees the sharp image) is the Transformer's prior, and `net_g`
 //! and `net_le` are trained jointly on `L1(net_g(lq, z), gt)`.
 

@@ -1,4 +1,4 @@
-//! Stage two (`HI_Diff_S2.optimize_parameters`, reference 4.4): the target prior
+//! Stage two (`HI_Diff_S2.optimize_parameters`, docs/reference.md §4.4): the target prior
 //! `z = net_le(lq, gt)` comes from the frozen stage-1 encoder; `net_le_dm(lq)`
 //! conditions the reverse diffusion started from `q_sample(z, noise)`; `net_g`,
 //! `net_le_dm` and `net_d` are trained on `L1(out, gt) + L1(z, ẑ)` with gradients

@@ -13,6 +13,7 @@
 //! folder, resume checks, the initial weights, and turning the recorded first
 //! error into the result.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -36,7 +37,7 @@ use crate::lr_schedule::CosineRestartCyclicLr;
 use crate::metrics_log::{MetricsLog, TrainRecord, ValRecord};
 use crate::optim::{adamw_config, named_parameters};
 use crate::plan::EpochPlan;
-use crate::progress::{Progress, ProgressMode};
+use crate::progress::{ProgressMode, TrainDisplay};
 use crate::reporting::{EpochEnd, RunLog, Silent, TrainLog, ValPsnr};
 use crate::run_dir;
 use crate::stage::StageModule;
@@ -262,7 +263,10 @@ fn run<B: AutodiffBackend, M: StageModule<B>>(
     };
     let start = resume_from.as_ref().map_or(0, |(_, s)| s.iteration);
     let total = f.train.total_iter;
-    let progress = Progress::new(opts.progress, &format!("{} s{}", f.name, u8::from(M::STAGE)), start, total);
+    let dashboard = crate::progress::dashboard(opts.progress, std::io::stdout().is_terminal());
+    // With burn-train's dashboard on the terminal, our own display stays quiet.
+    let display = if dashboard { ProgressMode::Quiet } else { opts.progress };
+    let progress = TrainDisplay::new(display, &format!("{} s{}", f.name, u8::from(M::STAGE)), start, total);
 
     // burn's initialisers draw from one process-wide generator: hold it while
     // seeding and drawing, so that concurrent runs in one process (tests) cannot
@@ -302,13 +306,7 @@ fn run<B: AutodiffBackend, M: StageModule<B>>(
         let valid = model.valid();
         let inner_device = valid.devices().into_iter().next().unwrap_or_default();
         let r = validate::<B::InnerBackend, _>(&valid, &val_set, &inner_device)?;
-        run_log.validation(ValRecord {
-            kind: "val".into(),
-            iter: 0,
-            val_psnr: r.psnr,
-            val_l1: r.l1,
-            images: r.images,
-        })?;
+        run_log.validation(ValRecord { iter: 0, val_psnr: r.psnr, val_l1: r.l1, images: r.images })?;
     }
 
     let plan = EpochPlan {
@@ -339,11 +337,22 @@ fn run<B: AutodiffBackend, M: StageModule<B>>(
         } else {
             ExecutionStrategy::single(device.clone())
         };
-        let mut training = SupervisedTraining::new(checkpoint::learner_dir(&out), train_loader, valid_loader)
+        let training = SupervisedTraining::new(checkpoint::learner_dir(&out), train_loader, valid_loader)
             .with_file_checkpointer(AtomicRecorder::new())
             .with_checkpointing_strategy(strategy)
-            .with_metric_logger(FileMetricLogger::new(out.join(run_dir::BURN_LOGS)))
-            .renderer(Silent)
+            .with_metric_logger(FileMetricLogger::new(out.join(run_dir::BURN_LOGS)));
+        #[cfg(feature = "tui")]
+        let training = if dashboard {
+            training.renderer(burn::train::renderer::tui::TuiMetricsRendererWrapper::new(
+                signals.interrupter(),
+                resume_from.as_ref().map(|(ck, _)| ck.epoch),
+            ))
+        } else {
+            training.renderer(Silent)
+        };
+        #[cfg(not(feature = "tui"))]
+        let training = training.renderer(Silent);
+        let mut training = training
             .with_application_logger(None)
             .with_interrupter(signals.interrupter())
             .with_training_strategy(execution.into())

@@ -1,4 +1,4 @@
-//! The learning-rate schedule against the reference formula (reference 4.5):
+//! The learning-rate schedule against the reference formula (docs/reference.md §4.5):
 //! iteration k uses lr(k − 1) of CosineAnnealingRestartCyclicLR.
 
 use std::f64::consts::PI;

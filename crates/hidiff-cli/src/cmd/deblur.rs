@@ -145,7 +145,7 @@ impl WithBackend for Work<'_> {
         let sizes = validate_inputs(&self.jobs, &deblurrer)?;
         prepare_output_dir(&self.args.out)?;
         let bars = Bars::new();
-        bars.start(self.jobs.len(), sizes.iter().map(|&(w, h)| u64::from(w) * u64::from(h)).sum());
+        bars.start("images", self.jobs.len(), sizes.iter().map(|&(w, h)| u64::from(w) * u64::from(h)).sum());
         Ok(run_jobs(&self.jobs, &deblurrer, &bars)?)
     }
 }
@@ -214,11 +214,11 @@ impl Default for Bars {
 }
 
 impl Progress for Bars {
-    fn start(&self, images: usize, _pixels: u64) {
+    fn start(&self, _label: &str, images: usize, _pixels: u64) {
         self.images.set_length(images as u64);
     }
 
-    fn image_start(&self, path: &Path, passes: usize) {
+    fn item_start(&self, path: &Path, passes: usize) {
         self.images.set_message(path.display().to_string());
         if passes > 1 {
             let bar = self.multi.add(ProgressBar::new(passes as u64));
@@ -232,7 +232,7 @@ impl Progress for Bars {
         }
     }
 
-    fn pass_done(&self) {
+    fn step_done(&self) {
         if let Ok(slot) = self.passes.lock() {
             if let Some(bar) = slot.as_ref() {
                 bar.inc(1);
@@ -240,7 +240,7 @@ impl Progress for Bars {
         }
     }
 
-    fn image_done(&self, _path: &Path, _pixels: u64) {
+    fn item_done(&self, _path: &Path, _pixels: u64) {
         if let Some(bar) = self.take_passes() {
             bar.finish_and_clear();
             self.multi.remove(&bar);

@@ -139,13 +139,33 @@ fn print_realblur(scores: &Scores) {
     }
 }
 
+/// A bar over the scored pairs, showing the last finished one.
+struct PairBar(indicatif::ProgressBar);
+
+impl hidiff_io::Progress for PairBar {
+    fn start(&self, _label: &str, total: usize, _work: u64) {
+        self.0.set_length(total as u64);
+    }
+
+    fn item_done(&self, gt: &Path, _work: u64) {
+        if let Some(name) = gt.file_name() {
+            self.0.set_message(name.to_string_lossy().into_owned());
+        }
+        self.0.inc(1);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
 fn run_folders(args: &MetricsArgs, protocol: Protocol, gt_dir: &Path, pred_dir: &Path) -> Result<()> {
     let progress = if std::io::stderr().is_terminal() {
         let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} ETA {eta} {msg}")
             .context("progress bar template")?;
-        indicatif::ProgressBar::new(0).with_style(style)
+        PairBar(indicatif::ProgressBar::new(0).with_style(style))
     } else {
-        indicatif::ProgressBar::hidden()
+        PairBar(indicatif::ProgressBar::hidden())
     };
     if let Some(csv) = &args.csv {
         // Never over an input: the scored images, their folders. Checked before scoring.

@@ -1,7 +1,7 @@
 //! `hidiff prepare`: the GoPro training patches and validation crops
-//! (reference 4.7), or the synthetic camera-shake data set.
+//! (docs/reference.md §4.7), or the synthetic camera-shake data set.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
 
@@ -131,9 +131,8 @@ fn synthetic(args: &SyntheticArgs) -> Result<()> {
     }
     config.validate().context("synthetic data set configuration")?;
     let bars = Bars::new()?;
-    let report = generate(&config, &args.out, &|p| bars.update(p))
+    let report = generate(&config, &args.out, &bars)
         .with_context(|| format!("generating the synthetic data set in {}", args.out.display()))?;
-    bars.finish();
     let [train, test, shift] = report.pairs;
     eprintln!(
         "wrote {train} train, {test} test and {shift} test_shift pairs to {} in {:.1} s (seed {})",
@@ -147,9 +146,8 @@ fn synthetic(args: &SyntheticArgs) -> Result<()> {
 fn gopro(args: &GoproArgs) -> Result<()> {
     let config = PatchConfig { overwrite: args.overwrite, ..PatchConfig::default() };
     let bars = Bars::new()?;
-    let report = generate_gopro_patches(&args.root, &config, &|p| bars.update(p))
+    let report = generate_gopro_patches(&args.root, &config, &bars)
         .with_context(|| format!("cutting GoPro patches under {}", args.root.display()))?;
-    bars.finish();
     eprintln!(
         "{} frames: wrote {} training patch pairs and {} validation crop pairs; kept {} existing pairs",
         report.train_sources, report.train_written, report.val_written, report.skipped
@@ -160,7 +158,7 @@ fn gopro(args: &GoproArgs) -> Result<()> {
 /// One indicatif bar per stage, on stderr.
 struct Bars {
     style: ProgressStyle,
-    current: Mutex<Option<(&'static str, ProgressBar)>>,
+    current: Mutex<Option<ProgressBar>>,
 }
 
 impl Bars {
@@ -170,27 +168,30 @@ impl Bars {
             .progress_chars("=> ");
         Ok(Self { style, current: Mutex::new(None) })
     }
+}
+
+impl Progress for Bars {
+    /// A new stage: the previous bar is finished, a new one started.
+    fn start(&self, label: &str, total: usize, _work: u64) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bar) = current.take() {
+            bar.finish();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr())
+            .with_style(self.style.clone())
+            .with_prefix(label.to_string());
+        *current = Some(bar);
+    }
 
     /// Called from worker threads for every finished item.
-    fn update(&self, p: Progress) {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let same_stage = current.as_ref().is_some_and(|(stage, _)| *stage == p.stage);
-        if !same_stage {
-            if let Some((_, bar)) = current.take() {
-                bar.finish();
-            }
-            let bar = ProgressBar::with_draw_target(Some(p.total as u64), ProgressDrawTarget::stderr())
-                .with_style(self.style.clone())
-                .with_prefix(p.stage);
-            *current = Some((p.stage, bar));
-        }
-        if let Some((_, bar)) = current.as_ref() {
-            bar.set_position(p.done as u64);
+    fn item_done(&self, _item: &Path, _work: u64) {
+        if let Some(bar) = self.current.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            bar.inc(1);
         }
     }
 
     fn finish(&self) {
-        if let Some((_, bar)) = self.current.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(bar) = self.current.lock().unwrap_or_else(|e| e.into_inner()).take() {
             bar.finish();
         }
     }

@@ -29,19 +29,23 @@ pub struct TrainArgs {
     /// Continue the run in --out from its newest checkpoint.
     #[arg(long)]
     pub resume: bool,
-    /// Device: cpu, cuda, cuda:N, or several CUDA devices for data parallelism (cuda:0,cuda:1).
+    /// Device: cpu, cuda, cuda:N, or a list for data parallelism: distinct CUDA
+    /// devices (cuda:0,cuda:1), or the CPU several times (cpu,cpu: one worker per entry).
     #[arg(long, default_value = "cpu")]
     pub device: String,
 }
 
-/// The devices of `--device`.
+/// The devices of `--device`: one kind only; the CPU may be listed several
+/// times (burn-train then runs one worker per entry on it, as the library's
+/// multi-device test does), a CUDA device only once.
 fn parse_devices(s: &str) -> Result<Vec<DeviceArg>> {
     let devices: Vec<DeviceArg> =
         s.split(',').map(|d| d.trim().parse::<DeviceArg>().map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
-    if devices.len() > 1 {
-        if devices.contains(&DeviceArg::Cpu) {
-            bail!("--device {s}: several devices are supported for CUDA only (cuda:0,cuda:1,...)");
-        }
+    let cpus = devices.iter().filter(|d| **d == DeviceArg::Cpu).count();
+    if cpus > 0 && cpus != devices.len() {
+        bail!("--device {s}: CPU and CUDA devices cannot be mixed (cpu,cpu or cuda:0,cuda:1,...)");
+    }
+    if devices.len() > 1 && cpus == 0 {
         let mut seen = devices.clone();
         seen.sort_by_key(|d| d.to_string());
         seen.dedup();
@@ -52,17 +56,28 @@ fn parse_devices(s: &str) -> Result<Vec<DeviceArg>> {
     Ok(devices)
 }
 
+/// The devices after the first one.
+enum Extra {
+    /// The first device again, this many times (`cpu,cpu,...`).
+    Copies(usize),
+    /// Devices of the first one's kind with these indices (`cuda:0,cuda:1,...`).
+    Indices(Vec<u16>),
+}
+
 struct Work<'a> {
     exp: &'a Experiment,
     opts: &'a RunOptions,
-    extra: Vec<u16>,
+    extra: Extra,
 }
 
 impl WithBackend for Work<'_> {
     type Output = TrainSummary;
     fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Result<TrainSummary> {
         let mut devices = vec![device.clone()];
-        devices.extend(devices_like::<B>(&device, &self.extra));
+        match &self.extra {
+            Extra::Copies(n) => devices.extend(std::iter::repeat_n(device.clone(), *n)),
+            Extra::Indices(indices) => devices.extend(devices_like::<B>(&device, indices)),
+        }
         Ok(hidiff_train::train::<B>(self.exp, self.opts, &devices)?)
     }
 }
@@ -71,13 +86,19 @@ impl WithBackend for Work<'_> {
 pub fn run(args: &TrainArgs) -> Result<()> {
     let exp = Experiment::load(&args.config)?;
     let devices = parse_devices(&args.device)?;
-    let extra = devices[1..]
-        .iter()
-        .map(|d| match d {
-            DeviceArg::Cuda(n) => u16::try_from(*n).context("device index too large"),
-            DeviceArg::Cpu => unreachable!("checked"),
-        })
-        .collect::<Result<Vec<u16>>>()?;
+    let extra = if devices[0] == DeviceArg::Cpu {
+        Extra::Copies(devices.len() - 1)
+    } else {
+        Extra::Indices(
+            devices[1..]
+                .iter()
+                .map(|d| match d {
+                    DeviceArg::Cuda(n) => u16::try_from(*n).context("device index too large"),
+                    DeviceArg::Cpu => bail!("--device {}: CPU and CUDA devices cannot be mixed", args.device),
+                })
+                .collect::<Result<Vec<u16>>>()?,
+        )
+    };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&exp.file.name));
     let opts = RunOptions {
         out: out.clone(),
@@ -120,7 +141,11 @@ mod tests {
     fn device_lists() {
         assert_eq!(parse_devices("cpu").expect("cpu"), vec![DeviceArg::Cpu]);
         assert_eq!(parse_devices("cuda:0,cuda:1").expect("two"), vec![DeviceArg::Cuda(0), DeviceArg::Cuda(1)]);
-        assert!(parse_devices("cpu,cpu").is_err());
+        assert_eq!(parse_devices("cpu,cpu").expect("two CPU workers"), vec![DeviceArg::Cpu, DeviceArg::Cpu]);
         assert!(parse_devices("cuda:1,cuda:1").is_err());
+        let mixed = parse_devices("cpu,cuda:0").expect_err("mixed kinds");
+        assert!(mixed.to_string().contains("cannot be mixed"), "{mixed}");
+        assert!(parse_devices("cuda:0,cpu").is_err());
+        assert!(parse_devices("cpu,gpu").is_err());
     }
 }

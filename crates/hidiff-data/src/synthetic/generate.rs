@@ -29,7 +29,7 @@ use super::uniform::blur_uniform;
 use crate::error::{DataError, Result};
 use crate::image_io::write_png;
 use crate::layout::FolderPair;
-use crate::progress::{ProgressFn, StageCounter};
+use crate::progress::{NoProgress, Progress, StageCounter};
 use crate::seeding::{stream, Domain};
 
 /// The marker file whose presence means a generated set is complete.
@@ -243,7 +243,7 @@ pub struct Marker {
 ///
 /// # Errors
 /// An invalid configuration or a failed write, naming the file.
-pub fn generate(config: &SyntheticConfig, out_dir: &Path, progress: ProgressFn) -> Result<GenerateReport> {
+pub fn generate(config: &SyntheticConfig, out_dir: &Path, progress: &dyn Progress) -> Result<GenerateReport> {
     config.validate()?;
     let start = Instant::now();
     if !out_dir.join(MARKER_FILE).is_file() {
@@ -270,12 +270,14 @@ pub fn generate(config: &SyntheticConfig, out_dir: &Path, progress: ProgressFn) 
             let pair = synthesize_valid(config, split, i);
             let name = format!("{i:05}.png");
             write_png(&pair.lq, &folders.lq.join(&name))?;
-            write_png(&pair.gt, &folders.gt.join(&name))?;
-            counter.tick();
+            let gt = folders.gt.join(&name);
+            write_png(&pair.gt, &gt)?;
+            counter.tick(&gt);
             Ok::<(), DataError>(())
         })?;
         pairs[slot] = count;
     }
+    progress.finish();
     let marker =
         Marker { generator: format!("hidiff-data {}", env!("CARGO_PKG_VERSION")), config: config.clone(), pairs };
     let json = serde_json::to_string_pretty(&marker)
@@ -332,7 +334,7 @@ pub enum EnsureOutcome {
 ///
 /// # Errors
 /// As [`generate`] and [`read_marker`].
-pub fn ensure_dataset(config: &SyntheticConfig, dir: &Path, progress: ProgressFn) -> Result<EnsureOutcome> {
+pub fn ensure_dataset(config: &SyntheticConfig, dir: &Path, progress: &dyn Progress) -> Result<EnsureOutcome> {
     match read_marker(dir)? {
         Some(marker) => Ok(EnsureOutcome::Existing(Box::new(marker))),
         None => generate(config, dir, progress).map(EnsureOutcome::Generated),
@@ -344,5 +346,5 @@ pub fn ensure_dataset(config: &SyntheticConfig, dir: &Path, progress: ProgressFn
 /// # Errors
 /// As [`generate`] and [`read_marker`].
 pub fn ensure_default_dataset(dir: &Path) -> Result<EnsureOutcome> {
-    ensure_dataset(&SyntheticConfig::default(), dir, &crate::progress::no_progress)
+    ensure_dataset(&SyntheticConfig::default(), dir, &NoProgress)
 }

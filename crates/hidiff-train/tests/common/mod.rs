@@ -17,7 +17,7 @@ pub fn small_config() -> PathBuf {
 pub fn tiny_dataset(dir: &Path, train: usize, test: usize) {
     let config =
         SyntheticConfig { min_size: [40, 40], max_size: [48, 48], ..SyntheticConfig::with_counts(7, train, test, 1) };
-    generate(&config, dir, &hidiff_data::no_progress).expect("tiny synthetic set");
+    generate(&config, dir, &hidiff_data::NoProgress).expect("tiny synthetic set");
 }
 
 /// The text of a tiny experiment on the golden small model over `tiny_dataset`:
