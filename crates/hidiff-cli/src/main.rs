@@ -5,6 +5,7 @@ mod config_source;
 mod cubecl_config;
 mod device;
 mod kernel_progress;
+mod malloc_tuning;
 mod precision;
 mod validate;
 
@@ -41,6 +42,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    malloc_tuning::apply();
     let cli = Cli::parse();
     cubecl_config::set_args(cli.cubecl.clone());
     // HIDIFF_FUSED=0 runs the composed tensor operations instead of the fused CPU kernels.

@@ -52,6 +52,18 @@ impl Dims {
         assert_eq!(temperature.len(), self.heads, "mdta: temperature does not match {self:?}");
     }
 
+    /// Parallelism inside one head's products: gemm's own threads when there are
+    /// fewer `(b, h)` tasks than threads (one image with one head at the first
+    /// level of an inference), one thread each otherwise.
+    fn inner(&self) -> Parallelism {
+        let threads = rayon::current_num_threads();
+        if self.batch * self.heads < threads && threads > 1 {
+            Parallelism::Rayon(0)
+        } else {
+            Parallelism::None
+        }
+    }
+
     /// Offset of row 0 of part `part` (0 q, 1 k, 2 v) of head `h` of image `b`.
     fn part(&self, b: usize, part: usize, h: usize) -> usize {
         ((b * 3 + part) * self.channels + h * self.d()) * self.pixels
@@ -59,7 +71,7 @@ impl Dims {
 }
 
 /// `dst [m, n] = (accumulate ? dst : 0) + lhs · rhs`, `lhs [m, k]`, `rhs [k, n]`, each
-/// given as `(pointer, row stride, column stride)`; one thread.
+/// given as `(pointer, row stride, column stride)`.
 ///
 /// # Safety
 /// `dst` holds `m·n` values; the views address `m×k` and `k×n` valid values.
@@ -69,6 +81,7 @@ unsafe fn product(
     lhs: (*const f32, isize, isize),
     rhs: (*const f32, isize, isize),
     accumulate: bool,
+    par: Parallelism,
 ) {
     debug_assert_eq!(dst.len(), m * n);
     // SAFETY: guaranteed by the caller; dst is exactly m × n, row-major.
@@ -92,7 +105,7 @@ unsafe fn product(
             false,
             false,
             false,
-            Parallelism::None,
+            par,
         );
     }
 }
@@ -103,11 +116,17 @@ fn inverse_norms(x: &[f32], d: usize, n: usize) -> Vec<f32> {
 }
 
 /// The attention matrix of one `(b, h)`: `(S, A)`, both `d × d` row-major.
-fn attention(q: &[f32], k: &[f32], d: usize, n: usize, t: f32) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+fn attention(
+    q: &[f32],
+    k: &[f32],
+    [d, n]: [usize; 2],
+    t: f32,
+    par: Parallelism,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
     let (r, c) = (inverse_norms(q, d, n), inverse_norms(k, d, n));
     let mut s = vec![0f32; d * d];
     // SAFETY: q is d × n (row stride n), kᵀ is n × d (k with its strides swapped), s is d × d.
-    unsafe { product(&mut s, [d, d, n], (q.as_ptr(), n as isize, 1), (k.as_ptr(), 1, n as isize), false) };
+    unsafe { product(&mut s, [d, d, n], (q.as_ptr(), n as isize, 1), (k.as_ptr(), 1, n as isize), false, par) };
     let mut a = vec![0f32; d * d];
     for i in 0..d {
         let row = &mut a[i * d..][..d];
@@ -132,14 +151,15 @@ pub fn forward(qkv: &[f32], dims: Dims, temperature: &[f32]) -> Vec<f32> {
     dims.check(qkv, temperature);
     let (d, n) = (dims.d(), dims.pixels);
     let mut out = vec![0f32; dims.batch * dims.channels * n];
+    let par = dims.inner();
     out.par_chunks_mut(d * n).enumerate().for_each(|(i, o)| {
         let (b, h) = (i / dims.heads, i % dims.heads);
         let q = &qkv[dims.part(b, 0, h)..];
         let k = &qkv[dims.part(b, 1, h)..];
         let v = &qkv[dims.part(b, 2, h)..];
-        let (_, a, _, _) = attention(q, k, d, n, temperature[h]);
+        let (_, a, _, _) = attention(q, k, [d, n], temperature[h], par);
         // SAFETY: a is d × d, v is d × n (row stride n), o is d × n.
-        unsafe { product(o, [d, n, d], (a.as_ptr(), d as isize, 1), (v.as_ptr(), n as isize, 1), false) };
+        unsafe { product(o, [d, n, d], (a.as_ptr(), d as isize, 1), (v.as_ptr(), n as isize, 1), false, par) };
     });
     out
 }
@@ -150,6 +170,7 @@ pub fn backward(qkv: &[f32], dims: Dims, temperature: &[f32], grad: &[f32]) -> (
     let (d, n, c) = (dims.d(), dims.pixels, dims.channels);
     assert_eq!(grad.len(), dims.batch * c * n, "mdta: gradient does not match {dims:?}");
     let mut dqkv = vec![0f32; qkv.len()];
+    let par = dims.inner();
     // One task per image: its q, k and v gradients are three disjoint C × N blocks.
     let dt_parts: Vec<Vec<f64>> = dqkv
         .par_chunks_mut(3 * c * n)
@@ -165,7 +186,7 @@ pub fn backward(qkv: &[f32], dims: Dims, temperature: &[f32], grad: &[f32]) -> (
                 let k = &qkv[dims.part(b, 1, h)..][..d * n];
                 let v = &qkv[dims.part(b, 2, h)..][..d * n];
                 let g = &grad[(b * c + h * d) * n..][..d * n];
-                dts.push(head_backward([q, k, v, g], d, n, temperature[h], [dq, dk, dv]));
+                dts.push(head_backward([q, k, v, g], [d, n], temperature[h], [dq, dk, dv], par));
             }
             std::iter::once(dts)
         })
@@ -180,13 +201,19 @@ pub fn backward(qkv: &[f32], dims: Dims, temperature: &[f32], grad: &[f32]) -> (
 }
 
 /// Backward of one `(b, h)`: fills `dq, dk, dv` (each `d × N`) and returns `dt`.
-fn head_backward([q, k, v, g]: [&[f32]; 4], d: usize, n: usize, t: f32, [dq, dk, dv]: [&mut [f32]; 3]) -> f64 {
-    let (s, a, r, c) = attention(q, k, d, n, t);
+fn head_backward(
+    [q, k, v, g]: [&[f32]; 4],
+    [d, n]: [usize; 2],
+    t: f32,
+    [dq, dk, dv]: [&mut [f32]; 3],
+    par: Parallelism,
+) -> f64 {
+    let (s, a, r, c) = attention(q, k, [d, n], t, par);
     let mut da = vec![0f32; d * d];
     // SAFETY: g is d × n, vᵀ is n × d (v with swapped strides), da is d × d.
-    unsafe { product(&mut da, [d, d, n], (g.as_ptr(), n as isize, 1), (v.as_ptr(), 1, n as isize), false) };
+    unsafe { product(&mut da, [d, d, n], (g.as_ptr(), n as isize, 1), (v.as_ptr(), 1, n as isize), false, par) };
     // SAFETY: aᵀ is d × d (a with swapped strides), g is d × n, dv is d × n.
-    unsafe { product(dv, [d, n, d], (a.as_ptr(), 1, d as isize), (g.as_ptr(), n as isize, 1), false) };
+    unsafe { product(dv, [d, n, d], (a.as_ptr(), 1, d as isize), (g.as_ptr(), n as isize, 1), false, par) };
     // dL, then dS and the norm terms.
     let mut ds = vec![0f32; d * d];
     let (mut dr, mut dc) = (vec![0f32; d], vec![0f32; d]);
@@ -204,9 +231,9 @@ fn head_backward([q, k, v, g]: [&[f32]; 4], d: usize, n: usize, t: f32, [dq, dk,
         }
     }
     // SAFETY: ds is d × d, k is d × n, dq is d × n.
-    unsafe { product(dq, [d, n, d], (ds.as_ptr(), d as isize, 1), (k.as_ptr(), n as isize, 1), false) };
+    unsafe { product(dq, [d, n, d], (ds.as_ptr(), d as isize, 1), (k.as_ptr(), n as isize, 1), false, par) };
     // SAFETY: dsᵀ is d × d (swapped strides), q is d × n, dk is d × n.
-    unsafe { product(dk, [d, n, d], (ds.as_ptr(), 1, d as isize), (q.as_ptr(), n as isize, 1), false) };
+    unsafe { product(dk, [d, n, d], (ds.as_ptr(), 1, d as isize), (q.as_ptr(), n as isize, 1), false, par) };
     add_norm_term(dq, q, &r, &dr, n);
     add_norm_term(dk, k, &c, &dc, n);
     dt
