@@ -109,13 +109,16 @@ impl<B: FusedOps> Backward<B, 1> for SoftmaxBackward<B> {
     }
 }
 
+/// The forward pass of an [`Affine`] operation on the inner backend.
+type AffineForward<B> = fn(FloatTensor<B>, FloatTensor<B>, Option<FloatTensor<B>>) -> FloatTensor<B>;
+
 /// Records `op` (forward `fwd` on the inner backend) as one graph node.
 fn affine<B: FusedOps, C: CheckpointStrategy>(
     op: Affine,
     x: FloatTensor<Autodiff<B, C>>,
     weight: FloatTensor<Autodiff<B, C>>,
     bias: Option<FloatTensor<Autodiff<B, C>>>,
-    fwd: fn(FloatTensor<B>, FloatTensor<B>, Option<FloatTensor<B>>) -> FloatTensor<B>,
+    fwd: AffineForward<B>,
 ) -> FloatTensor<Autodiff<B, C>> {
     match bias {
         Some(bias) => {

@@ -47,7 +47,7 @@ impl Dims {
     }
 
     fn check(&self, qkv: &[f32], temperature: &[f32]) {
-        assert!(self.heads > 0 && self.channels % self.heads == 0, "mdta: {self:?}: heads do not divide C");
+        assert!(self.heads > 0 && self.channels.is_multiple_of(self.heads), "mdta: {self:?}: heads do not divide C");
         assert_eq!(qkv.len(), self.batch * 3 * self.channels * self.pixels, "mdta: data does not match {self:?}");
         assert_eq!(temperature.len(), self.heads, "mdta: temperature does not match {self:?}");
     }

@@ -63,16 +63,7 @@ struct View {
 ///
 /// # Safety
 /// `dst` holds `m·n` values; `lhs` and `rhs` address `m×k` and `k×n` valid values.
-unsafe fn product(
-    dst: &mut [f32],
-    m: usize,
-    n: usize,
-    k: usize,
-    lhs: View,
-    rhs: View,
-    accumulate: bool,
-    par: Parallelism,
-) {
+unsafe fn product(dst: &mut [f32], [m, n, k]: [usize; 3], lhs: View, rhs: View, accumulate: bool, par: Parallelism) {
     debug_assert_eq!(dst.len(), m * n);
     // SAFETY: the caller guarantees the views; `dst` is exactly m × n.
     unsafe {
@@ -114,7 +105,7 @@ pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> 
         let lhs = View { ptr: w.as_ptr(), rs: ci as isize, cs: 1 };
         let rhs = View { ptr: x[b * ci * n..].as_ptr(), rs: n as isize, cs: 1 };
         // SAFETY: w is co × ci, x[b] is ci × n, yb is co × n.
-        unsafe { product(yb, co, n, ci, lhs, rhs, bias.is_some(), par) };
+        unsafe { product(yb, [co, n, ci], lhs, rhs, bias.is_some(), par) };
     };
     if d.across_batch() {
         y.par_chunks_mut(co * n).enumerate().for_each(|(b, yb)| one(b, yb, Parallelism::None));
@@ -137,14 +128,14 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32
         let lhs = View { ptr: w.as_ptr(), rs: 1, cs: ci as isize };
         let rhs = View { ptr: dy[b * co * n..].as_ptr(), rs: n as isize, cs: 1 };
         // SAFETY: Wᵀ is ci × co, dy[b] is co × n, dxb is ci × n.
-        unsafe { product(dxb, ci, n, co, lhs, rhs, false, par) };
+        unsafe { product(dxb, [ci, n, co], lhs, rhs, false, par) };
     };
     // dw[b] = dy[b] · x[b]ᵀ, summed over b; x[b]ᵀ is x[b] with its strides swapped.
     let dw_one = |b: usize, dw: &mut [f32], accumulate: bool, par: Parallelism| {
         let lhs = View { ptr: dy[b * co * n..].as_ptr(), rs: n as isize, cs: 1 };
         let rhs = View { ptr: x[b * ci * n..].as_ptr(), rs: 1, cs: n as isize };
         // SAFETY: dy[b] is co × n, x[b]ᵀ is n × ci, dw is co × ci.
-        unsafe { product(dw, co, ci, n, lhs, rhs, accumulate, par) };
+        unsafe { product(dw, [co, ci, n], lhs, rhs, accumulate, par) };
     };
     let mut dw = vec![0f32; co * ci];
     if d.across_batch() {
