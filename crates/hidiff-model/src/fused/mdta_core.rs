@@ -20,10 +20,11 @@
 //! ```
 #![allow(unsafe_code)]
 
-use gemm::{gemm, Parallelism};
+use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::math::dot;
+use super::pointwise::{product, View};
 
 /// `F.normalize`'s eps.
 const EPS: f32 = 1e-12;
@@ -70,46 +71,6 @@ impl Dims {
     }
 }
 
-/// `dst [m, n] = (accumulate ? dst : 0) + lhs · rhs`, `lhs [m, k]`, `rhs [k, n]`, each
-/// given as `(pointer, row stride, column stride)`.
-///
-/// # Safety
-/// `dst` holds `m·n` values; the views address `m×k` and `k×n` valid values.
-unsafe fn product(
-    dst: &mut [f32],
-    [m, n, k]: [usize; 3],
-    lhs: (*const f32, isize, isize),
-    rhs: (*const f32, isize, isize),
-    accumulate: bool,
-    par: Parallelism,
-) {
-    debug_assert_eq!(dst.len(), m * n);
-    // SAFETY: guaranteed by the caller; dst is exactly m × n, row-major.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.0,
-            lhs.2,
-            lhs.1,
-            rhs.0,
-            rhs.2,
-            rhs.1,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
-    }
-}
-
 /// `1 / max(|row|, eps)` for each of the `d` rows of length `n` at `x`.
 fn inverse_norms(x: &[f32], d: usize, n: usize) -> Vec<f32> {
     x[..d * n].chunks_exact(n).map(|row| 1.0 / (dot(row, row) as f32).sqrt().max(EPS)).collect()
@@ -126,7 +87,7 @@ fn attention(
     let (r, c) = (inverse_norms(q, d, n), inverse_norms(k, d, n));
     let mut s = vec![0f32; d * d];
     // SAFETY: q is d × n (row stride n), kᵀ is n × d (k with its strides swapped), s is d × d.
-    unsafe { product(&mut s, [d, d, n], (q.as_ptr(), n as isize, 1), (k.as_ptr(), 1, n as isize), false, par) };
+    unsafe { product(&mut s, [d, d, n], View::rows(q, n), View::transposed(k, n), false, par) };
     let mut a = vec![0f32; d * d];
     for i in 0..d {
         let row = &mut a[i * d..][..d];
@@ -159,7 +120,7 @@ pub fn forward(qkv: &[f32], dims: Dims, temperature: &[f32]) -> Vec<f32> {
         let v = &qkv[dims.part(b, 2, h)..];
         let (_, a, _, _) = attention(q, k, [d, n], temperature[h], par);
         // SAFETY: a is d × d, v is d × n (row stride n), o is d × n.
-        unsafe { product(o, [d, n, d], (a.as_ptr(), d as isize, 1), (v.as_ptr(), n as isize, 1), false, par) };
+        unsafe { product(o, [d, n, d], View::rows(&a, d), View::rows(v, n), false, par) };
     });
     out
 }
@@ -211,9 +172,9 @@ fn head_backward(
     let (s, a, r, c) = attention(q, k, [d, n], t, par);
     let mut da = vec![0f32; d * d];
     // SAFETY: g is d × n, vᵀ is n × d (v with swapped strides), da is d × d.
-    unsafe { product(&mut da, [d, d, n], (g.as_ptr(), n as isize, 1), (v.as_ptr(), 1, n as isize), false, par) };
+    unsafe { product(&mut da, [d, d, n], View::rows(g, n), View::transposed(v, n), false, par) };
     // SAFETY: aᵀ is d × d (a with swapped strides), g is d × n, dv is d × n.
-    unsafe { product(dv, [d, n, d], (a.as_ptr(), 1, d as isize), (g.as_ptr(), n as isize, 1), false, par) };
+    unsafe { product(dv, [d, n, d], View::transposed(&a, d), View::rows(g, n), false, par) };
     // dL, then dS and the norm terms.
     let mut ds = vec![0f32; d * d];
     let (mut dr, mut dc) = (vec![0f32; d], vec![0f32; d]);
@@ -231,9 +192,9 @@ fn head_backward(
         }
     }
     // SAFETY: ds is d × d, k is d × n, dq is d × n.
-    unsafe { product(dq, [d, n, d], (ds.as_ptr(), d as isize, 1), (k.as_ptr(), n as isize, 1), false, par) };
+    unsafe { product(dq, [d, n, d], View::rows(&ds, d), View::rows(k, n), false, par) };
     // SAFETY: dsᵀ is d × d (swapped strides), q is d × n, dk is d × n.
-    unsafe { product(dk, [d, n, d], (ds.as_ptr(), 1, d as isize), (q.as_ptr(), n as isize, 1), false, par) };
+    unsafe { product(dk, [d, n, d], View::transposed(&ds, d), View::rows(q, n), false, par) };
     add_norm_term(dq, q, &r, &dr, n);
     add_norm_term(dk, k, &c, &dc, n);
     dt

@@ -53,17 +53,39 @@ impl Dims {
 
 /// A row-major matrix view for [`product`]: element `(r, c)` at `ptr + r·rs + c·cs`.
 #[derive(Clone, Copy)]
-struct View {
-    ptr: *const f32,
-    rs: isize,
-    cs: isize,
+pub(super) struct View {
+    /// Element (0, 0).
+    pub ptr: *const f32,
+    /// Row stride.
+    pub rs: isize,
+    /// Column stride.
+    pub cs: isize,
+}
+
+impl View {
+    /// `x` as a row-major matrix whose rows are `stride` values apart.
+    pub fn rows(x: &[f32], stride: usize) -> Self {
+        Self { ptr: x.as_ptr(), rs: stride as isize, cs: 1 }
+    }
+
+    /// The transpose of [`View::rows`]`(x, stride)`, without a copy.
+    pub fn transposed(x: &[f32], stride: usize) -> Self {
+        Self { ptr: x.as_ptr(), rs: 1, cs: stride as isize }
+    }
 }
 
 /// `dst [m, n] (row-major) = (accumulate ? dst : 0) + lhs [m, k] · rhs [k, n]`.
 ///
 /// # Safety
 /// `dst` holds `m·n` values; `lhs` and `rhs` address `m×k` and `k×n` valid values.
-unsafe fn product(dst: &mut [f32], [m, n, k]: [usize; 3], lhs: View, rhs: View, accumulate: bool, par: Parallelism) {
+pub(super) unsafe fn product(
+    dst: &mut [f32],
+    [m, n, k]: [usize; 3],
+    lhs: View,
+    rhs: View,
+    accumulate: bool,
+    par: Parallelism,
+) {
     debug_assert_eq!(dst.len(), m * n);
     // SAFETY: the caller guarantees the views; `dst` is exactly m × n.
     unsafe {
@@ -102,8 +124,8 @@ pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> 
                 row.fill(*v);
             }
         }
-        let lhs = View { ptr: w.as_ptr(), rs: ci as isize, cs: 1 };
-        let rhs = View { ptr: x[b * ci * n..].as_ptr(), rs: n as isize, cs: 1 };
+        let lhs = View::rows(w, ci);
+        let rhs = View::rows(&x[b * ci * n..], n);
         // SAFETY: w is co × ci, x[b] is ci × n, yb is co × n.
         unsafe { product(yb, [co, n, ci], lhs, rhs, bias.is_some(), par) };
     };
@@ -125,15 +147,15 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32
     // dx[b] = Wᵀ · dy[b]: Wᵀ is W with its strides swapped.
     let mut dx = vec![0f32; x.len()];
     let dx_one = |b: usize, dxb: &mut [f32], par: Parallelism| {
-        let lhs = View { ptr: w.as_ptr(), rs: 1, cs: ci as isize };
-        let rhs = View { ptr: dy[b * co * n..].as_ptr(), rs: n as isize, cs: 1 };
+        let lhs = View::transposed(w, ci);
+        let rhs = View::rows(&dy[b * co * n..], n);
         // SAFETY: Wᵀ is ci × co, dy[b] is co × n, dxb is ci × n.
         unsafe { product(dxb, [ci, n, co], lhs, rhs, false, par) };
     };
     // dw[b] = dy[b] · x[b]ᵀ, summed over b; x[b]ᵀ is x[b] with its strides swapped.
     let dw_one = |b: usize, dw: &mut [f32], accumulate: bool, par: Parallelism| {
-        let lhs = View { ptr: dy[b * co * n..].as_ptr(), rs: n as isize, cs: 1 };
-        let rhs = View { ptr: x[b * ci * n..].as_ptr(), rs: 1, cs: n as isize };
+        let lhs = View::rows(&dy[b * co * n..], n);
+        let rhs = View::transposed(&x[b * ci * n..], n);
         // SAFETY: dy[b] is co × n, x[b]ᵀ is n × ci, dw is co × ci.
         unsafe { product(dw, [co, ci, n], lhs, rhs, accumulate, par) };
     };
