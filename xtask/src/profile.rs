@@ -83,7 +83,8 @@ impl Profile {
         // Measured (docs/reproduce.md, "How the quick budget was chosen"): patch 32, batch 4,
         // lr 3e-3 and the width-16 preset learn the most per second (lr 1e-3 or 6e-3, no
         // clipping, patch 64 or width 32 do no better); stage 2 wins back stage 1's level within
-        // ~50 iterations, so stage 1 gets the iterations. 200 + 50 fill table 1's 15 minutes.
+        // ~50 iterations, so stage 1 gets the iterations. 400 + 50 take ~10 of table 1's 15 minutes
+        // on the 2-core machine since the second round of CPU kernels (200 + 50: 5 min 45 s).
         match self {
             Self::Smoke => Ok(Settings {
                 iters_s1: 2,
@@ -96,7 +97,7 @@ impl Profile {
                 data: SyntheticSize { train: 8, test: 2, size: "64x64" },
             }),
             Self::Quick => Ok(Settings {
-                iters_s1: 200,
+                iters_s1: 400,
                 iters_s2: 50,
                 patch: 32,
                 batch: 4,
