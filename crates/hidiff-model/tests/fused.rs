@@ -36,30 +36,43 @@ fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
     assert!(worst <= tol * scale, "{what}: max difference {worst} (scale {scale}, tol {tol})");
 }
 
+/// `(y, dx, dw, db)` of `sum(op(x, w, b) * r)`: the output and the gradients of an
+/// operation of an input, a weight and an optional bias.
+type AffineGrads = (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>);
+
+fn affine_grads<B: burn::tensor::backend::AutodiffBackend, const D: usize, const W: usize>(
+    x: Tensor<B, D>,
+    w: Tensor<B, W>,
+    b: Option<Tensor<B, 1>>,
+    r: Tensor<B, D>,
+    op: impl Fn(Tensor<B, D>, Tensor<B, W>, Option<Tensor<B, 1>>) -> Tensor<B, D>,
+) -> AffineGrads {
+    let (x, w, b) = (x.require_grad(), w.require_grad(), b.map(|b| b.require_grad()));
+    let y = op(x.clone(), w.clone(), b.clone());
+    let grads = (y.clone() * r).sum().backward();
+    let dx = vec(x.grad(&grads).expect("dx"));
+    let dw = vec(w.grad(&grads).expect("dw"));
+    let db = b.map(|b| vec(b.grad(&grads).expect("db")));
+    (vec(y), dx, dw, db)
+}
+
 /// Gradients `(dx, dw, db)` of `sum(norm(x) * r)` for a norm function on backend `B`.
 fn norm_grads<B: burn::tensor::backend::AutodiffBackend>(
     shape: [usize; 4],
     with_bias: bool,
     permuted: bool,
     norm: impl Fn(Tensor<B, 4>, Tensor<B, 1>, Option<Tensor<B, 1>>) -> Tensor<B, 4>,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+) -> AffineGrads {
     let c = shape[1];
     let x = if permuted {
         // Built as [B, H, W, C] and permuted: a non-contiguous input.
-        let t = tensor::<B, 4>([shape[0], shape[2], shape[3], c], 1, -2.0, 3.0);
-        t.permute([0, 3, 1, 2]).require_grad()
+        tensor::<B, 4>([shape[0], shape[2], shape[3], c], 1, -2.0, 3.0).permute([0, 3, 1, 2])
     } else {
-        tensor::<B, 4>(shape, 1, -2.0, 3.0).require_grad()
+        tensor::<B, 4>(shape, 1, -2.0, 3.0)
     };
-    let w = tensor::<B, 1>([c], 2, 0.5, 1.5).require_grad();
-    let b = with_bias.then(|| tensor::<B, 1>([c], 3, -0.5, 0.5).require_grad());
-    let r = tensor::<B, 4>(shape, 4, -1.0, 1.0);
-    let y = norm(x.clone(), w.clone(), b.clone());
-    let grads = (y.clone() * r).sum().backward();
-    let dx = vec(x.grad(&grads).expect("dx"));
-    let dw = vec(w.grad(&grads).expect("dw"));
-    let db = b.map(|b| vec(b.grad(&grads).expect("db")));
-    (vec(y), dx, dw, db)
+    let w = tensor::<B, 1>([c], 2, 0.5, 1.5);
+    let b = with_bias.then(|| tensor::<B, 1>([c], 3, -0.5, 0.5));
+    affine_grads(x, w, b, tensor::<B, 4>(shape, 4, -1.0, 1.0), norm)
 }
 
 #[test]
@@ -167,18 +180,12 @@ fn depthwise_grads<B: burn::tensor::backend::AutodiffBackend>(
     shape: [usize; 4],
     with_bias: bool,
     conv: impl Fn(Tensor<B, 4>, Tensor<B, 4>, Option<Tensor<B, 1>>) -> Tensor<B, 4>,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+) -> AffineGrads {
     let c = shape[1];
-    let x = tensor::<B, 4>(shape, 11, -1.0, 1.0).require_grad();
-    let w = tensor::<B, 4>([c, 1, 3, 3], 12, -1.0, 1.0).require_grad();
-    let b = with_bias.then(|| tensor::<B, 1>([c], 13, -0.5, 0.5).require_grad());
-    let r = tensor::<B, 4>(shape, 14, -1.0, 1.0);
-    let y = conv(x.clone(), w.clone(), b.clone());
-    let grads = (y.clone() * r).sum().backward();
-    let dx = vec(x.grad(&grads).expect("dx"));
-    let dw = vec(w.grad(&grads).expect("dw"));
-    let db = b.map(|b| vec(b.grad(&grads).expect("db")));
-    (vec(y), dx, dw, db)
+    let x = tensor::<B, 4>(shape, 11, -1.0, 1.0);
+    let w = tensor::<B, 4>([c, 1, 3, 3], 12, -1.0, 1.0);
+    let b = with_bias.then(|| tensor::<B, 1>([c], 13, -0.5, 0.5));
+    affine_grads(x, w, b, tensor::<B, 4>(shape, 14, -1.0, 1.0), conv)
 }
 
 #[test]
@@ -207,22 +214,13 @@ fn pointwise_grads<B: burn::tensor::backend::AutodiffBackend>(
     with_bias: bool,
     transposed: bool,
     proj: impl Fn(Tensor<B, 3>, Tensor<B, 2>, Option<Tensor<B, 1>>) -> Tensor<B, 3>,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
-    let x = tensor::<B, 3>([batch, ci, n], 21, -1.0, 1.0).require_grad();
-    let w = if transposed {
-        tensor::<B, 2>([ci, co], 22, -1.0, 1.0).require_grad()
-    } else {
-        tensor::<B, 2>([co, ci], 22, -1.0, 1.0).require_grad()
-    };
-    let b = with_bias.then(|| tensor::<B, 1>([co], 23, -0.5, 0.5).require_grad());
+) -> AffineGrads {
+    let x = tensor::<B, 3>([batch, ci, n], 21, -1.0, 1.0);
+    let w = if transposed { tensor::<B, 2>([ci, co], 22, -1.0, 1.0) } else { tensor::<B, 2>([co, ci], 22, -1.0, 1.0) };
+    let b = with_bias.then(|| tensor::<B, 1>([co], 23, -0.5, 0.5));
     let r = tensor::<B, 3>([batch, co, n], 24, -1.0, 1.0);
-    let weight = if transposed { w.clone().transpose() } else { w.clone() };
-    let y = proj(x.clone(), weight, b.clone());
-    let grads = (y.clone() * r).sum().backward();
-    let dx = vec(x.grad(&grads).expect("dx"));
-    let dw = vec(w.grad(&grads).expect("dw"));
-    let db = b.map(|b| vec(b.grad(&grads).expect("db")));
-    (vec(y), dx, dw, db)
+    let op = |x, w: Tensor<B, 2>, b| proj(x, if transposed { w.transpose() } else { w }, b);
+    affine_grads(x, w, b, r, op)
 }
 
 #[test]
