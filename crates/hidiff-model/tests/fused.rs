@@ -40,6 +40,18 @@ fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
 /// operation of an input, a weight and an optional bias.
 type AffineGrads = (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>);
 
+/// Output and every gradient within 1e-5 of the reference; a bias gradient exactly
+/// when there is a bias.
+fn assert_affine_close(what: &str, fused: &AffineGrads, reference: &AffineGrads, with_bias: bool) {
+    assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
+    assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
+    assert_close(&format!("{what}: dw"), &fused.2, &reference.2, 1e-5);
+    assert_eq!(fused.3.is_some(), with_bias, "{what}: bias gradient");
+    if let (Some(got), Some(want)) = (&fused.3, &reference.3) {
+        assert_close(&format!("{what}: db"), got, want, 1e-5);
+    }
+}
+
 fn affine_grads<B: burn::tensor::backend::AutodiffBackend, const D: usize, const W: usize>(
     x: Tensor<B, D>,
     w: Tensor<B, W>,
@@ -87,13 +99,7 @@ fn channel_norm_matches_composed_forward_and_backward() {
         let what = format!("channel_norm {shape:?} bias={with_bias} permuted={permuted}");
         let fused = norm_grads::<AD>(shape, with_bias, permuted, fused::channel_norm);
         let reference = norm_grads::<AD>(shape, with_bias, permuted, composed::channel_norm);
-        assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
-        assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
-        assert_close(&format!("{what}: dw"), &fused.2, &reference.2, 1e-5);
-        assert_eq!(fused.3.is_some(), with_bias);
-        if let (Some(got), Some(want)) = (&fused.3, &reference.3) {
-            assert_close(&format!("{what}: db"), got, want, 1e-5);
-        }
+        assert_affine_close(&what, &fused, &reference, with_bias);
     }
 }
 
@@ -196,13 +202,7 @@ fn depthwise_conv_matches_composed_forward_and_backward() {
         let what = format!("depthwise {shape:?} bias={with_bias}");
         let fused = depthwise_grads::<AD>(shape, with_bias, fused::depthwise_conv3x3);
         let reference = depthwise_grads::<AD>(shape, with_bias, composed::depthwise_conv3x3);
-        assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
-        assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
-        assert_close(&format!("{what}: dw"), &fused.2, &reference.2, 1e-5);
-        assert_eq!(fused.3.is_some(), with_bias);
-        if let (Some(got), Some(want)) = (&fused.3, &reference.3) {
-            assert_close(&format!("{what}: db"), got, want, 1e-5);
-        }
+        assert_affine_close(&what, &fused, &reference, with_bias);
     }
 }
 
@@ -237,13 +237,7 @@ fn pointwise_matches_composed_forward_and_backward() {
         let what = format!("pointwise {dims:?} bias={with_bias} transposed={transposed}");
         let fused = pointwise_grads::<AD>(dims, with_bias, transposed, fused::pointwise);
         let reference = pointwise_grads::<AD>(dims, with_bias, transposed, composed::pointwise);
-        assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
-        assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
-        assert_close(&format!("{what}: dw"), &fused.2, &reference.2, 1e-5);
-        assert_eq!(fused.3.is_some(), with_bias);
-        if let (Some(got), Some(want)) = (&fused.3, &reference.3) {
-            assert_close(&format!("{what}: db"), got, want, 1e-5);
-        }
+        assert_affine_close(&what, &fused, &reference, with_bias);
     }
 }
 
