@@ -17,6 +17,20 @@ fn contiguous_f32(t: FlexTensor) -> Option<FlexTensor> {
     Some(if t.as_slice::<f32>().is_some() { t } else { t.to_contiguous() })
 }
 
+/// The input, weight and optional bias of an operation as contiguous `f32`
+/// tensors, or `None` when any of them is another float type.
+fn affine_f32(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    bias: &Option<FlexTensor>,
+) -> Option<(FlexTensor, FlexTensor, Option<FlexTensor>)> {
+    let bias = match bias {
+        Some(b) => Some(contiguous_f32(b.clone())?),
+        None => None,
+    };
+    Some((contiguous_f32(x.clone())?, contiguous_f32(weight.clone())?, bias))
+}
+
 fn data(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>().expect("fused: contiguous_f32 gives a contiguous f32 tensor")
 }
@@ -34,15 +48,11 @@ fn dims(shape: &Shape) -> channel_norm::Dims {
 impl FusedOps for Flex {
     fn channel_norm(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
         let shape = x.shape();
-        let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
-        match all {
-            (Some(xc), Some(wc), None) => {
-                tensor(channel_norm::forward(data(&xc), dims(&shape), data(&wc), None), shape)
+        match affine_f32(&x, &weight, &bias) {
+            Some((xc, wc, bc)) => {
+                tensor(channel_norm::forward(data(&xc), dims(&shape), data(&wc), bc.as_ref().map(data)), shape)
             }
-            (Some(xc), Some(wc), Some(Some(bc))) => {
-                tensor(channel_norm::forward(data(&xc), dims(&shape), data(&wc), Some(data(&bc))), shape)
-            }
-            _ => composed::channel_norm::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+            None => composed::channel_norm::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
         }
     }
 
@@ -93,13 +103,9 @@ impl FusedOps for Flex {
         let (xs, ws) = (x.shape(), weight.shape());
         let d = pointwise_dims(&xs, &ws);
         let out = Shape::new([d.batch, d.outputs, d.pixels]);
-        let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
-        match all {
-            (Some(xc), Some(wc), None) => tensor(pointwise::forward(data(&xc), d, data(&wc), None), out),
-            (Some(xc), Some(wc), Some(Some(bc))) => {
-                tensor(pointwise::forward(data(&xc), d, data(&wc), Some(data(&bc))), out)
-            }
-            _ => composed::pointwise::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+        match affine_f32(&x, &weight, &bias) {
+            Some((xc, wc, bc)) => tensor(pointwise::forward(data(&xc), d, data(&wc), bc.as_ref().map(data)), out),
+            None => composed::pointwise::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
         }
     }
 
@@ -175,14 +181,10 @@ impl FusedOps for Flex {
 
     fn depthwise_conv3x3(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
         let shape = x.shape();
-        let all = (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), bias.clone().map(contiguous_f32));
         let d = conv_dims(&shape);
-        match all {
-            (Some(xc), Some(wc), None) => tensor(depthwise::forward(data(&xc), d, data(&wc), None), shape),
-            (Some(xc), Some(wc), Some(Some(bc))) => {
-                tensor(depthwise::forward(data(&xc), d, data(&wc), Some(data(&bc))), shape)
-            }
-            _ => {
+        match affine_f32(&x, &weight, &bias) {
+            Some((xc, wc, bc)) => tensor(depthwise::forward(data(&xc), d, data(&wc), bc.as_ref().map(data)), shape),
+            None => {
                 composed::depthwise_conv3x3::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor()
             }
         }
