@@ -45,29 +45,44 @@ fn range(values: &[f64]) -> (f64, f64) {
     values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }
 
+/// The y range for data spanning `y0..=y1`: widened by `pad` of the span (at
+/// least 0.05), and lowered so that the bottom `band` (a fraction of the height)
+/// holds no data: the legend's place, whatever the data.
+fn y_range_with_legend_band(y0: f64, y1: f64, pad: f64, band: f64) -> std::ops::Range<f64> {
+    let pad = ((y1 - y0) * pad).max(0.05);
+    let (lo, hi) = (y0 - pad, y1 + pad);
+    let band = band.clamp(0.0, 0.6);
+    (lo - band * (hi - lo) / (1.0 - band))..hi
+}
+
 /// A white chart with its caption and mesh over `log2_xs` (labelled with the
-/// powers of two) and `ys` (widened by `pad` of their span, at least 0.05);
-/// returns it with its x range.
+/// powers of two) and `ys` (widened by `pad` of their span, at least 0.05, with
+/// room below the data for a legend of `legend_rows` at `legend_size`); returns
+/// it with its x range.
 fn log2_chart<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     labels: &Labels,
     log2_xs: &[f64],
     ys: &[f64],
     pad: f64,
+    (legend_rows, legend_size): (usize, u32),
 ) -> Result<(Log2Chart<'a, DB>, std::ops::Range<f64>)>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(plot_error)?;
     let ((x0, x1), (y0, y1)) = (range(log2_xs), range(ys));
-    let pad = ((y1 - y0) * pad).max(0.05);
     let x_range = (x0 - 0.3)..(x1 + 0.3);
+    // The plotting area is the drawing's height less the caption, the x labels and
+    // the margins; a legend row takes about its font size plus spacing.
+    let plot_px = f64::from(root.dim_in_pixel().1.saturating_sub(labels.title_size + 130).max(100));
+    let band = (legend_rows as f64 * f64::from(legend_size + 8) + 30.0) / plot_px;
     let mut chart = ChartBuilder::on(root)
         .caption(labels.title, ("sans-serif", labels.title_size))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_range.clone(), (y0 - pad)..(y1 + pad))
+        .build_cartesian_2d(x_range.clone(), y_range_with_legend_band(y0, y1, pad, band))
         .map_err(plot_error)?;
     chart
         .configure_mesh()
@@ -102,7 +117,7 @@ where
     Ok(())
 }
 
-/// The legend (lower right) and the finished drawing.
+/// The legend (lower right, in the band [`log2_chart`] keeps free) and the finished drawing.
 fn finish<'a, DB: DrawingBackend + 'a>(
     root: &DrawingArea<DB, Shift>,
     chart: &mut Log2Chart<'a, DB>,
@@ -153,7 +168,7 @@ where
     if xs.is_empty() {
         return Err(anyhow!("nothing to plot"));
     }
-    let (mut chart, _) = log2_chart(root, labels, &xs, &ys, 0.15)?;
+    let (mut chart, _) = log2_chart(root, labels, &xs, &ys, 0.15, (series.len(), 18))?;
     for (s, c) in series.iter().zip(COLORS.iter().cycle()) {
         draw_line(&mut chart, &s.label, s.points.iter().map(|p| (p.0.log2(), p.1)).collect(), *c)?;
     }
@@ -208,7 +223,7 @@ where
     if xs.is_empty() || ys.iter().any(|y| !y.is_finite()) {
         return Err(anyhow!("nothing to plot, or a value that is not finite"));
     }
-    let (mut chart, x_range) = log2_chart(root, labels, &xs, &ys, 0.12)?;
+    let (mut chart, x_range) = log2_chart(root, labels, &xs, &ys, 0.12, (series.len() + refs.len(), 16))?;
     for r in refs {
         let c = COLORS[r.color % COLORS.len()];
         chart
@@ -244,6 +259,18 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legend_band_below_the_data_is_kept_free() {
+        let r = y_range_with_legend_band(28.0, 34.0, 0.1, 0.3);
+        assert!((r.end - 34.6).abs() < 1e-9, "{r:?}");
+        // The data's lowest point (27.4 with the pad) sits 30 % of the height above the bottom.
+        assert!(((27.4 - r.start) / (r.end - r.start) - 0.3).abs() < 1e-9, "{r:?}");
+        // No band, and a band that would leave no room for data, are bounded.
+        assert!((y_range_with_legend_band(1.0, 2.0, 0.0, 0.0).start - 0.95).abs() < 1e-9);
+        let r = y_range_with_legend_band(1.0, 2.0, 0.0, 5.0);
+        assert!(((0.95 - r.start) / (r.end - r.start) - 0.6).abs() < 1e-9, "{r:?}");
+    }
 
     #[test]
     fn writes_png_and_svg_with_text() {

@@ -45,19 +45,17 @@ impl Ctx {
         self.hidiff.device.clone()
     }
 
-    /// Generates the profile's synthetic data set once.
+    /// Generates the profile's synthetic data set, again when the profile asks for a
+    /// different one than its folder under `runs/` holds (the `prepare` arguments are
+    /// kept beside it). A set under the user's `--data` is used as it is.
     pub fn ensure_synthetic(&self) -> Result<PathBuf> {
         let dir = self.synthetic();
-        if dir.join("hidiff-synthetic.json").is_file() {
-            return Ok(dir);
-        }
         // The paper profile evaluates given weights; its stand-ins are the quick set.
         let d = match self.profile {
             Profile::Paper => Profile::Quick.settings()?.data,
             p => p.settings()?.data,
         };
-        eprintln!("[xtask] generating the default synthetic data set in {}", dir.display());
-        self.hidiff.run(&args![
+        let a = args![
             "prepare",
             "synthetic",
             "--out",
@@ -69,8 +67,29 @@ impl Ctx {
             "--test-shift",
             d.test,
             "--size",
-            d.size
-        ])?;
+            d.size,
+            "--blur-length",
+            d.blur_length,
+            "--shift-blur-length",
+            d.shift_blur_length
+        ];
+        let stamp = self.data.join("xtask-prepare-args.txt");
+        let wanted = format!("{}\n", a.join(" "));
+        let held = std::fs::read_to_string(&stamp).ok();
+        let current = self.real_data || held.as_deref() == Some(wanted.as_str());
+        if dir.join("hidiff-synthetic.json").is_file() && current {
+            return Ok(dir);
+        }
+        if held.is_some() || dir.exists() {
+            let why = "the set there is incomplete or not the profile's";
+            eprintln!("[xtask] generating the synthetic data set in {} again: {why}", dir.display());
+        } else {
+            eprintln!("[xtask] generating the default synthetic data set in {}", dir.display());
+        }
+        self.hidiff.run(&a)?;
+        if !self.real_data {
+            crate::report::write_atomic(&stamp, wanted.as_bytes())?;
+        }
         Ok(dir)
     }
 }

@@ -103,6 +103,8 @@ struct TrainLogState {
     window_start: Instant,
     session_start: Instant,
     done: u64,
+    /// What the dashboard shows for this metric: the global iteration.
+    shown: String,
 }
 
 /// The training lines of `metrics.jsonl`, as a burn-train metric (see the module docs).
@@ -132,6 +134,7 @@ impl<B: Backend> TrainLog<B> {
             window_start: now,
             session_start: now,
             done: 0,
+            shown: String::new(),
         };
         Self { state: Arc::new(Mutex::new(state)), _backend: PhantomData }
     }
@@ -144,6 +147,8 @@ impl TrainLogState {
         let (first, _) = self.plan.iterations(epoch);
         let iteration = first + ((k - 1) / self.parts) as u64;
         let logged = self.hooks.grad_norms.is_logged(iteration);
+        let global_batch = item.batch * self.parts;
+        self.shown = format!("{iteration} of {} (patch {}, batch {global_batch})", self.plan.total, item.patch);
         let p = &mut self.pending;
         p.parts += 1;
         p.images += item.batch;
@@ -195,8 +200,10 @@ impl TrainLogState {
 impl<B: Backend> Metric for TrainLog<B> {
     type Input = StepOutput<B>;
 
+    /// The dashboard's line for this metric: the global iteration, with the
+    /// progressive patch and batch of the moment.
     fn name(&self) -> MetricName {
-        Arc::new("TrainLog".to_string())
+        Arc::new("Global iteration".to_string())
     }
 
     fn update(&mut self, item: &StepOutput<B>, meta: &MetricMetadata) -> SerializedEntry {
@@ -204,7 +211,7 @@ impl<B: Backend> Metric for TrainLog<B> {
         if let Err(e) = state.update(item, meta) {
             state.hooks.signals.fail(e);
         }
-        SerializedEntry::new(String::new(), String::new())
+        SerializedEntry::new(state.shown.clone(), state.shown.clone())
     }
 
     fn clear(&mut self) {}

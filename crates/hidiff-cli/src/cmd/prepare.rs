@@ -50,6 +50,12 @@ pub struct SyntheticArgs {
     /// Seed of every random draw [default: 2023].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Blur path length of train/ and test/ in pixels, `MIN..MAX` or one value [default: 6..24].
+    #[arg(long, value_name = "MIN..MAX")]
+    pub blur_length: Option<LengthRange>,
+    /// Blur path length of test_shift/ in pixels, `MIN..MAX` or one value [default: 14..32].
+    #[arg(long, value_name = "MIN..MAX")]
+    pub shift_blur_length: Option<LengthRange>,
 }
 
 /// Arguments of `hidiff prepare gopro`.
@@ -96,6 +102,32 @@ impl FromStr for SizeRange {
     }
 }
 
+/// A blur path length range in pixels: `MIN..MAX` or one value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LengthRange(pub [f64; 2]);
+
+impl FromStr for LengthRange {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let px = |v: &str| -> Result<f64> {
+            let x: f64 = v.trim().parse().with_context(|| format!("`{v}` in `{s}` is not a number of pixels"))?;
+            if !x.is_finite() || x < 0.0 {
+                bail!("blur length `{s}` must be finite and non-negative");
+            }
+            Ok(x)
+        };
+        let range = match s.split_once("..") {
+            Some((lo, hi)) => [px(lo)?, px(hi)?],
+            None => [px(s)?; 2],
+        };
+        if range[0] > range[1] {
+            bail!("blur length range `{s}` runs backwards");
+        }
+        Ok(Self(range))
+    }
+}
+
 /// Runs `hidiff prepare`.
 pub fn run(args: &PrepareArgs) -> Result<()> {
     match &args.what {
@@ -128,6 +160,12 @@ fn synthetic(args: &SyntheticArgs) -> Result<()> {
     }
     if let Some(seed) = args.seed {
         config.seed = seed;
+    }
+    if let Some(LengthRange(length)) = args.blur_length {
+        config.blur.length = length;
+    }
+    if let Some(LengthRange(length)) = args.shift_blur_length {
+        config.shift_blur.length = length;
     }
     config.validate().context("synthetic data set configuration")?;
     let bars = Bars::new()?;
@@ -199,7 +237,17 @@ impl Progress for Bars {
 
 #[cfg(test)]
 mod tests {
-    use super::SizeRange;
+    use super::{LengthRange, SizeRange};
+
+    #[test]
+    fn blur_lengths_parse_as_ranges_or_single_values() {
+        assert_eq!("1..4".parse::<LengthRange>().expect("parses"), LengthRange([1.0, 4.0]));
+        assert_eq!("2.5".parse::<LengthRange>().expect("parses"), LengthRange([2.5, 2.5]));
+        assert!("4..1".parse::<LengthRange>().is_err());
+        assert!("-1..2".parse::<LengthRange>().is_err());
+        let e = "1..x".parse::<LengthRange>().expect_err("not a number").to_string();
+        assert!(e.contains("`x`"), "{e}");
+    }
 
     #[test]
     fn sizes_parse_as_single_values_or_ranges() {
