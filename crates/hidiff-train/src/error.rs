@@ -67,6 +67,15 @@ pub enum TrainError {
         .0.display()
     )]
     OutputNotEmpty(PathBuf),
+    /// The run ended before its last iteration without an error: stopped from the
+    /// dashboard (its `q`, then `s`). The checkpoints written so far are kept.
+    #[error("training stopped at the user's request before its end, in {}: {what}", .out.display())]
+    Stopped {
+        /// The run folder.
+        out: PathBuf,
+        /// Where it stopped and how to go on.
+        what: String,
+    },
     /// `--resume` on a folder without a complete checkpoint, or with another experiment.
     #[error("cannot resume the run in {}: {message}", .path.display())]
     Resume {

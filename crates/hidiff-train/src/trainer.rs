@@ -380,7 +380,24 @@ fn run<B: AutodiffBackend, M: StageModule<B>>(
     let train_log = std::mem::take(&mut *run_log.train.lock().unwrap_or_else(|e| e.into_inner()));
     let validations = std::mem::take(&mut *run_log.val.lock().unwrap_or_else(|e| e.into_inner()));
     let best = *run_log.best.lock().unwrap_or_else(|e| e.into_inner());
-    let end_iteration = checkpoint::latest(&out)?.map_or(start, |c| c.iteration.max(start));
+    let latest = checkpoint::latest(&out)?;
+    let end_iteration = latest.as_ref().map_or(start, |c| c.iteration.max(start));
+    // burn-train's dashboard resets the interrupter when the run ends, so a stop
+    // from it is seen here: the last epoch always writes a checkpoint.
+    if end_iteration < total {
+        let what = match latest {
+            Some(c) => format!(
+                "the last checkpoint is at iteration {} of {total}; `hidiff train --resume` with the same --out \
+                 continues from it",
+                c.iteration
+            ),
+            None => format!(
+                "it stopped before its first checkpoint, so there is nothing to resume; run it again with \
+                 another --out (this one holds only its logs) [{end_iteration} of {total} iterations]"
+            ),
+        };
+        return Err(TrainError::Stopped { out, what });
+    }
     Ok(TrainSummary {
         stage: M::STAGE,
         start_iteration: start,
