@@ -206,6 +206,54 @@ fn depthwise_conv_matches_composed_forward_and_backward() {
     }
 }
 
+/// Gradients `(y, dx, dw, db)` of `sum(conv(x, w, b) * r)` for a dense 3×3 conv.
+fn dense_conv_grads<B: burn::tensor::backend::AutodiffBackend>(
+    [batch, ci, co, h, w]: [usize; 5],
+    with_bias: bool,
+    conv: impl Fn(Tensor<B, 4>, Tensor<B, 4>, Option<Tensor<B, 1>>) -> Tensor<B, 4>,
+) -> AffineGrads {
+    let x = tensor::<B, 4>([batch, ci, h, w], 51, -1.0, 1.0);
+    let weight = tensor::<B, 4>([co, ci, 3, 3], 52, -1.0, 1.0);
+    let b = with_bias.then(|| tensor::<B, 1>([co], 53, -0.5, 0.5));
+    affine_grads(x, weight, b, tensor::<B, 4>([batch, co, h, w], 54, -1.0, 1.0), conv)
+}
+
+#[test]
+fn dense_conv3x3_matches_composed_forward_and_backward() {
+    // [B, C_in, C_out, H, W]: one image (products one after another), a batch
+    // (images in parallel), a single row and a single column, one large enough for
+    // gemm's own threads, the patch embedding's 3 inputs.
+    for (dims, with_bias) in [
+        ([1, 5, 7, 9, 6], true),
+        ([3, 4, 6, 7, 11], false),
+        ([2, 3, 2, 1, 9], true),
+        ([2, 2, 3, 8, 1], false),
+        ([1, 32, 24, 40, 36], true),
+        ([4, 3, 16, 12, 12], false),
+    ] {
+        let what = format!("conv3x3 {dims:?} bias={with_bias}");
+        let fused = dense_conv_grads::<AD>(dims, with_bias, fused::conv3x3);
+        let reference = dense_conv_grads::<AD>(dims, with_bias, composed::conv3x3);
+        assert_affine_close(&what, &fused, &reference, with_bias);
+    }
+}
+
+/// The trait's default dense 3×3 gradients (NdArray) against autodiff of the composed op.
+#[test]
+fn default_conv3x3_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(x: Tensor<ND, 4>, w: Tensor<ND, 4>, b: Option<Tensor<ND, 1>>) -> Tensor<ND, 4> {
+        let p1 = |t: Tensor<ND, 1>| t.into_primitive().tensor();
+        let out = <ND as FusedOps>::conv3x3(x.into_primitive().tensor(), w.into_primitive().tensor(), b.map(p1));
+        Tensor::from_primitive(TensorPrimitive::Float(out))
+    }
+    for with_bias in [true, false] {
+        let got = dense_conv_grads::<ND>([2, 3, 4, 5, 7], with_bias, via_trait);
+        let want = dense_conv_grads::<ND>([2, 3, 4, 5, 7], with_bias, composed::conv3x3);
+        assert_affine_close("default conv3x3", &got, &want, with_bias);
+    }
+}
+
 /// Gradients `(y, dx, dw, db)` of `sum(proj(x, w, b) * r)` for a pointwise projection.
 /// `transposed` builds the weight as `[C_in, C_out]` and transposes it (a strided
 /// input, as HIM's `Linear` weights are).

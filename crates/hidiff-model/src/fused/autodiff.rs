@@ -18,6 +18,7 @@ use super::FusedOps;
 enum Affine {
     ChannelNorm,
     DepthwiseConv3x3,
+    Conv3x3,
     Pointwise,
 }
 
@@ -35,6 +36,7 @@ impl<B: FusedOps, const N: usize> Backward<B, N> for AffineBackward<B, N> {
         let (dx, dw, db) = match self.0 {
             Affine::ChannelNorm => B::channel_norm_backward(x, weight, N == 3, grad),
             Affine::DepthwiseConv3x3 => B::depthwise_conv3x3_backward(x, weight, N == 3, grad),
+            Affine::Conv3x3 => B::conv3x3_backward(x, weight, N == 3, grad),
             Affine::Pointwise => B::pointwise_backward(x, weight, N == 3, grad),
         };
         let mut parents = ops.parents.into_iter();
@@ -159,6 +161,10 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         bias: Option<FloatTensor<Self>>,
     ) -> FloatTensor<Self> {
         affine::<B, C>(Affine::DepthwiseConv3x3, x, weight, bias, B::depthwise_conv3x3)
+    }
+
+    fn conv3x3(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: Option<FloatTensor<Self>>) -> FloatTensor<Self> {
+        affine::<B, C>(Affine::Conv3x3, x, weight, bias, B::conv3x3)
     }
 
     fn pointwise(

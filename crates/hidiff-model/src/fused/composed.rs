@@ -83,6 +83,20 @@ pub fn depthwise_conv3x3<B: Backend>(
     burn::tensor::module::conv2d(x, weight, bias, depthwise_options(c))
 }
 
+/// The convolution options of a dense 3×3 convolution: stride 1, zero padding 1,
+/// dilation 1, one group.
+pub fn conv3x3_options() -> ConvOptions<2> {
+    ConvOptions::new([1, 1], [1, 1], [1, 1], 1)
+}
+
+/// Dense 3×3 convolution with burn's `conv2d`.
+///
+/// # Shapes
+/// `x: [B, C_in, H, W]`, `weight: [C_out, C_in, 3, 3]`, `bias: [C_out]` → `[B, C_out, H, W]`.
+pub fn conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    burn::tensor::module::conv2d(x, weight, bias, conv3x3_options())
+}
+
 /// The pointwise projection `W · x[b] + bias` as a batched matrix product.
 ///
 /// # Shapes

@@ -6,7 +6,7 @@ use burn::backend::Flex;
 use burn::tensor::ops::ModuleOps;
 use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
 
-use super::{channel_norm, composed, depthwise, float, gelu_gate, mdta_core, pointwise, softmax, FusedOps};
+use super::{channel_norm, composed, conv3x3, depthwise, float, gelu_gate, mdta_core, pointwise, softmax, FusedOps};
 
 /// `t` as a contiguous `f32` tensor whose [`FlexTensor::as_slice`] is the data,
 /// or `None` for other float types.
@@ -95,6 +95,43 @@ impl FusedOps for Flex {
             _ => {
                 let (d1, d2) = composed::gelu_gate_backward::<Flex, 4>(float(x1), float(x2), float(grad));
                 (d1.into_primitive().tensor(), d2.into_primitive().tensor())
+            }
+        }
+    }
+
+    fn conv3x3(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = conv3x3_dims(&xs, &ws);
+        let out = Shape::new([d.batch, d.outputs, d.height, d.width]);
+        match affine_f32(&x, &weight, &bias) {
+            Some((xc, wc, bc)) => tensor(conv3x3::forward(data(&xc), d, data(&wc), bc.as_ref().map(data)), out),
+            None => composed::conv3x3::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+        }
+    }
+
+    fn conv3x3_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        with_bias: bool,
+        grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = conv3x3_dims(&xs, &ws);
+        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(wc), Some(gc)) => {
+                let (dx, dw, db) = conv3x3::backward(data(&xc), d, data(&wc), data(&gc));
+                let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
+                (tensor(dx, xs), tensor(dw, ws), db)
+            }
+            _ => {
+                let options = composed::conv3x3_options();
+                let dx = Flex::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+                let dw = Flex::conv2d_weight_backward(x, weight, grad.clone(), options);
+                let db = with_bias.then(|| {
+                    let g: burn::tensor::Tensor<Flex, 4> = float(grad);
+                    g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([d.outputs]).into_primitive().tensor()
+                });
+                (dx, dw, db)
             }
         }
     }
@@ -222,6 +259,12 @@ impl FusedOps for Flex {
 fn conv_dims(shape: &Shape) -> depthwise::Dims {
     assert_eq!(shape.num_dims(), 4, "depthwise conv: expected [B, C, H, W], got {shape:?}");
     depthwise::Dims { batch: shape[0], channels: shape[1], height: shape[2], width: shape[3] }
+}
+
+/// `x: [B, C_in, H, W]` and `weight: [C_out, C_in, 3, 3]` as the dense 3×3 kernel's sizes.
+fn conv3x3_dims(x: &Shape, weight: &Shape) -> conv3x3::Dims {
+    assert!(x.num_dims() == 4 && weight.num_dims() == 4, "conv3x3: expected [B, C_in, H, W] and [C_out, C_in, 3, 3]");
+    conv3x3::Dims { batch: x[0], inputs: x[1], outputs: weight[0], height: x[2], width: x[3] }
 }
 
 /// `x: [B, C_in, N]` and `weight: [C_out, C_in]` as the pointwise kernel's sizes.

@@ -38,6 +38,7 @@ use burn::tensor::{Tensor, TensorMetadata, TensorPrimitive};
 mod autodiff;
 pub mod channel_norm;
 pub mod composed;
+pub mod conv3x3;
 pub mod depthwise;
 mod flex;
 pub mod gelu_gate;
@@ -106,6 +107,31 @@ pub trait FusedOps: Backend {
         grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
         let options = composed::depthwise_options(x.shape()[1]);
+        let dx = Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+        let dw = Self::conv2d_weight_backward(x, weight, grad.clone(), options);
+        let db = with_bias.then(|| {
+            let g: Tensor<Self, 4> = float(grad);
+            let c = g.dims()[1];
+            g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
+        });
+        (dx, dw, db)
+    }
+
+    /// Dense 3×3 convolution, stride 1, zero padding 1, one group ([`composed::conv3x3`]):
+    /// `x: [B, C_in, H, W]`, `weight: [C_out, C_in, 3, 3]`, `bias: [C_out]` → `[B, C_out, H, W]`.
+    fn conv3x3(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: Option<FloatTensor<Self>>) -> FloatTensor<Self> {
+        composed::conv3x3::<Self>(float(x), float(weight), bias.map(float)).into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::conv3x3`] for `grad: [B, C_out, H, W]`:
+    /// `(dx, dweight, dbias if with_bias)`; the default is burn's own conv2d backward.
+    fn conv3x3_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        with_bias: bool,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        let options = composed::conv3x3_options();
         let dx = Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
         let dw = Self::conv2d_weight_backward(x, weight, grad.clone(), options);
         let db = with_bias.then(|| {
@@ -283,6 +309,28 @@ pub fn depthwise_conv3x3<B: Backend>(
         Route::Flex => on::<B, Flex>(x, weight, bias),
         Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
         Route::Composed => composed::depthwise_conv3x3(x, weight, bias),
+    }
+}
+
+/// Dense 3×3 convolution (stride 1, zero padding 1, one group), fused where the
+/// backend has the kernel.
+///
+/// # Shapes
+/// `x: [B, C_in, H, W]`, `weight: [C_out, C_in, 3, 3]`, `bias: [C_out]` → `[B, C_out, H, W]`.
+pub fn conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    fn on<B: Backend, F: FusedOps>(x: Tensor<B, 4>, w: Tensor<B, 4>, b: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+        from_fused::<B, F, 4>(F::conv3x3(to_fused::<B, F, 4>(x), to_fused::<B, F, 4>(w), b.map(to_fused::<B, F, 1>)))
+    }
+    let [co, ci, kh, kw] = weight.dims();
+    assert!(
+        x.dims()[1] == ci && kh == 3 && kw == 3,
+        "conv3x3: weight [{co}, {ci}, {kh}, {kw}] does not fit {:?}",
+        x.dims()
+    );
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x, weight, bias),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
+        Route::Composed => composed::conv3x3(x, weight, bias),
     }
 }
 

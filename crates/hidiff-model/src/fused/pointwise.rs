@@ -192,7 +192,7 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32
 }
 
 /// `Σ v` in eight `f32` lanes (vectorisable), returned in `f64`.
-fn sum(v: &[f32]) -> f64 {
+pub(super) fn sum(v: &[f32]) -> f64 {
     let mut lanes = [0f32; 8];
     for c in v.chunks_exact(8) {
         for l in 0..8 {
