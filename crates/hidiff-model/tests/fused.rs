@@ -238,6 +238,25 @@ fn dense_conv3x3_matches_composed_forward_and_backward() {
     }
 }
 
+/// With an input that needs no gradient (the image into the patch embedding) the
+/// weight and bias gradients are unchanged.
+#[test]
+fn dense_conv3x3_weight_gradients_without_input_gradient() {
+    fn grads(conv: impl Fn(Tensor<AD, 4>, Tensor<AD, 4>, Option<Tensor<AD, 1>>) -> Tensor<AD, 4>) -> [Vec<f32>; 2] {
+        let x = tensor::<AD, 4>([2, 3, 10, 7], 55, -1.0, 1.0);
+        let w = tensor::<AD, 4>([5, 3, 3, 3], 56, -1.0, 1.0).require_grad();
+        let b = tensor::<AD, 1>([5], 57, -0.5, 0.5).require_grad();
+        let r = tensor::<AD, 4>([2, 5, 10, 7], 58, -1.0, 1.0);
+        let grads = (conv(x.clone(), w.clone(), Some(b.clone())) * r).sum().backward();
+        assert!(x.grad(&grads).is_none(), "an untracked input got a gradient");
+        [vec(w.grad(&grads).expect("dw")), vec(b.grad(&grads).expect("db"))]
+    }
+    let [dw, db] = grads(fused::conv3x3);
+    let [want_dw, want_db] = grads(composed::conv3x3);
+    assert_close("conv3x3 untracked input: dw", &dw, &want_dw, 1e-5);
+    assert_close("conv3x3 untracked input: db", &db, &want_db, 1e-5);
+}
+
 /// The trait's default dense 3×3 gradients (NdArray) against autodiff of the composed op.
 #[test]
 fn default_conv3x3_backward_matches_autodiff() {

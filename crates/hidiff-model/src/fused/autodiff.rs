@@ -33,20 +33,23 @@ impl<B: FusedOps, const N: usize> Backward<B, N> for AffineBackward<B, N> {
     fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let grad = grads.consume::<B>(&ops.node);
         let (x, weight) = ops.state;
-        let (dx, dw, db) = match self.0 {
-            Affine::ChannelNorm => B::channel_norm_backward(x, weight, N == 3, grad),
-            Affine::DepthwiseConv3x3 => B::depthwise_conv3x3_backward(x, weight, N == 3, grad),
-            Affine::Conv3x3 => B::conv3x3_backward(x, weight, N == 3, grad),
-            Affine::Pointwise => B::pointwise_backward(x, weight, N == 3, grad),
-        };
         let mut parents = ops.parents.into_iter();
-        if let Some(node) = parents.next().flatten() {
+        let (px, pw, pb) = (parents.next().flatten(), parents.next().flatten(), parents.next().flatten());
+        let with = |(dx, dw, db)| (Some(dx), dw, db);
+        let (dx, dw, db) = match self.0 {
+            Affine::ChannelNorm => with(B::channel_norm_backward(x, weight, N == 3, grad)),
+            Affine::DepthwiseConv3x3 => with(B::depthwise_conv3x3_backward(x, weight, N == 3, grad)),
+            // The input gradient only when the input is tracked (not for the image).
+            Affine::Conv3x3 => B::conv3x3_backward(x, weight, N == 3, px.is_some(), grad),
+            Affine::Pointwise => with(B::pointwise_backward(x, weight, N == 3, grad)),
+        };
+        if let (Some(node), Some(dx)) = (px, dx) {
             grads.register::<B>(node.id, dx);
         }
-        if let Some(node) = parents.next().flatten() {
+        if let Some(node) = pw {
             grads.register::<B>(node.id, dw);
         }
-        if let (Some(node), Some(db)) = (parents.next().flatten(), db) {
+        if let (Some(node), Some(db)) = (pb, db) {
             grads.register::<B>(node.id, db);
         }
     }

@@ -153,13 +153,13 @@ fn flipped(w: &[f32], d: Dims) -> Vec<f32> {
 }
 
 /// Gradients for the output gradient `dy: [B, C_out, H, W]`:
-/// `(dx [B, C_in, H, W], dw [C_out, C_in, 3, 3], dbias [C_out])`.
-pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+/// `(dx [B, C_in, H, W] if with_dx, dw [C_out, C_in, 3, 3], dbias [C_out])`.
+pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32], with_dx: bool) -> (Option<Vec<f32>>, Vec<f32>, Vec<f32>) {
     d.check(x, w);
     let (ci, co, n, k) = (d.inputs, d.outputs, d.pixels(), d.taps());
     assert_eq!(dy.len(), d.batch * co * n, "conv3x3: gradient does not match {d:?}");
     let transposed = Dims { inputs: co, outputs: ci, ..d };
-    let dx = forward(dy, transposed, &flipped(w, d), None);
+    let dx = with_dx.then(|| forward(dy, transposed, &flipped(w, d), None));
     // dw += dy[b] · cols(x[b])ᵀ; cols(x[b])ᵀ is cols with its strides swapped.
     let dw_one = |b: usize, dw: &mut [f32], accumulate: bool, par: Parallelism| {
         let mut cols = vec![0f32; k * n];

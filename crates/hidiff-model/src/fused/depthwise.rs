@@ -6,6 +6,7 @@
 use rayon::prelude::*;
 
 use super::math::dot;
+use super::pointwise::sum;
 use super::simd::wide;
 
 /// Minimum number of elements per rayon task.
@@ -120,17 +121,10 @@ pub fn backward(x: &[f32], d: Dims, weight: &[f32], dy: &[f32]) -> (Vec<f32>, Ve
             correlate_plane(g, &turned, d.height, d.width, dxp);
             let xp = &x[i * plane..][..plane];
             let mut sums = [0f64; 10];
-            for y in 0..d.height {
-                let grow = &g[y * d.width..][..d.width];
-                for ky in 0..3 {
-                    let Some(iy) = (y + ky).checked_sub(1).filter(|iy| *iy < d.height) else { continue };
-                    let taps = row_taps(grow, &xp[iy * d.width..][..d.width]);
-                    for (s, t) in sums[ky * 3..][..3].iter_mut().zip(taps) {
-                        *s += t;
-                    }
-                }
+            for ky in 0..3 {
+                sums[ky * 3..][..3].copy_from_slice(&kernel_row_taps(g, xp, ky, d.height, d.width));
             }
-            sums[9] = g.iter().map(|v| *v as f64).sum();
+            sums[9] = sum(g);
             sums
         })
         .collect();
@@ -144,6 +138,29 @@ pub fn backward(x: &[f32], d: Dims, weight: &[f32], dy: &[f32]) -> (Vec<f32>, Ve
         db[c] += s[9];
     }
     (dx, dw.into_iter().map(|v| v as f32).collect(), db.into_iter().map(|v| v as f32).collect())
+}
+
+/// `dweight[ky][kx] = Σ_{y, x} g[y, x] · x[y + ky - 1, x + kx - 1]` (zero outside)
+/// for kx = 0, 1, 2 over one `h × w` plane: the rows of `g` whose input row
+/// `y + ky - 1` is inside the image as one flat run through [`row_taps`], then the
+/// products that wrapped from one image row to the next taken out again.
+fn kernel_row_taps(g: &[f32], x: &[f32], ky: usize, h: usize, w: usize) -> [f64; 3] {
+    // Output rows y0..y1 read input rows y0 + ky - 1 .. y1 + ky - 1.
+    let (y0, y1) = (1usize.saturating_sub(ky), (h + 1 - ky).min(h));
+    if y1 <= y0 {
+        return [0.0; 3];
+    }
+    let rows = y1 - y0;
+    let gs = &g[y0 * w..y1 * w];
+    let xs = &x[(y0 + ky - 1) * w..(y1 + ky - 1) * w];
+    let mut out = row_taps(gs, xs);
+    // The flat run pairs column 0 of a row with the last column of the row above
+    // (kx = 0) and the last column of a row with column 0 of the next (kx = 2).
+    for j in 1..rows {
+        out[0] -= (gs[j * w] * xs[j * w - 1]) as f64;
+        out[2] -= (gs[j * w - 1] * xs[j * w]) as f64;
+    }
+    out
 }
 
 wide! {

@@ -113,19 +113,21 @@ impl FusedOps for Flex {
         x: FlexTensor,
         weight: FlexTensor,
         with_bias: bool,
+        with_dx: bool,
         grad: FlexTensor,
-    ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+    ) -> (Option<FlexTensor>, FlexTensor, Option<FlexTensor>) {
         let (xs, ws) = (x.shape(), weight.shape());
         let d = conv3x3_dims(&xs, &ws);
         match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
             (Some(xc), Some(wc), Some(gc)) => {
-                let (dx, dw, db) = conv3x3::backward(data(&xc), d, data(&wc), data(&gc));
+                let (dx, dw, db) = conv3x3::backward(data(&xc), d, data(&wc), data(&gc), with_dx);
                 let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
-                (tensor(dx, xs), tensor(dw, ws), db)
+                (dx.map(|dx| tensor(dx, xs)), tensor(dw, ws), db)
             }
             _ => {
                 let options = composed::conv3x3_options();
-                let dx = Flex::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+                let dx =
+                    with_dx.then(|| Flex::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()));
                 let dw = Flex::conv2d_weight_backward(x, weight, grad.clone(), options);
                 let db = with_bias.then(|| {
                     let g: burn::tensor::Tensor<Flex, 4> = float(grad);

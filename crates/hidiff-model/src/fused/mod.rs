@@ -124,15 +124,16 @@ pub trait FusedOps: Backend {
     }
 
     /// Gradients of [`FusedOps::conv3x3`] for `grad: [B, C_out, H, W]`:
-    /// `(dx, dweight, dbias if with_bias)`; the default is burn's own conv2d backward.
+    /// `(dx if with_dx, dweight, dbias if with_bias)`; the default is burn's own conv2d backward.
     fn conv3x3_backward(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         with_bias: bool,
+        with_dx: bool,
         grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
+    ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
         let options = composed::conv3x3_options();
-        let dx = Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+        let dx = with_dx.then(|| Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()));
         let dw = Self::conv2d_weight_backward(x, weight, grad.clone(), options);
         let db = with_bias.then(|| {
             let g: Tensor<Self, 4> = float(grad);
