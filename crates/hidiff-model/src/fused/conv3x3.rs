@@ -24,6 +24,7 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use super::output;
 use super::pointwise::{product, sum, View};
 
 /// Sizes: `x: [batch, inputs, height, width]`, `W: [outputs, inputs, 3, 3]`.
@@ -112,9 +113,8 @@ fn unfold(x: &[f32], channels: usize, height: usize, width: usize, cols: &mut [f
 pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     d.check(x, w);
     let (ci, co, n, k) = (d.inputs, d.outputs, d.pixels(), d.taps());
-    let mut y = vec![0f32; d.batch * co * n];
     if n == 0 || co == 0 {
-        return y;
+        return vec![0f32; d.batch * co * n];
     }
     let one = |b: usize, yb: &mut [f32], par: Parallelism| {
         if let Some(bias) = bias {
@@ -128,12 +128,13 @@ pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> 
         unsafe { product(yb, [co, n, k], View::rows(w, k), View::rows(&cols, n), bias.is_some(), par) };
     };
     if d.across_batch() {
-        y.par_chunks_mut(co * n).enumerate().for_each(|(b, yb)| one(b, yb, Parallelism::None));
+        output::par_chunks(d.batch * co * n, co * n, 1, |b, yb| one(b, yb, Parallelism::None)).0
     } else {
+        let mut y = vec![0f32; d.batch * co * n];
         let par = d.inner();
         y.chunks_mut(co * n).enumerate().for_each(|(b, yb)| one(b, yb, par));
+        y
     }
-    y
 }
 
 /// The kernel of the input gradient: `W'[ci, co, ky, kx] = W[co, ci, 2 - ky, 2 - kx]`.
@@ -168,34 +169,29 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32], with_dx: bool) -> (Op
         // SAFETY: dy[b] is co × n, colsᵀ is n × 9ci, dw is co × 9ci.
         unsafe { product(dw, [co, k, n], lhs, View::transposed(&cols, n), accumulate, par) };
     };
+    let db_one = |b: usize| -> Vec<f64> { dy[b * co * n..][..co * n].chunks_exact(n).map(sum).collect() };
     let mut dw = vec![0f32; co * k];
+    let mut db = vec![0f64; co];
     if n > 0 && co > 0 && k > 0 {
         if d.across_batch() {
-            let partial: Vec<Vec<f32>> = (0..d.batch)
+            // One task per image: its shares of dw and db.
+            let partial: Vec<(Vec<f32>, Vec<f64>)> = (0..d.batch)
                 .into_par_iter()
                 .map(|b| {
                     let mut part = vec![0f32; co * k];
                     dw_one(b, &mut part, false, Parallelism::None);
-                    part
+                    (part, db_one(b))
                 })
                 .collect();
-            for part in partial {
-                for (a, v) in dw.iter_mut().zip(part) {
-                    *a += v;
-                }
+            for (part, dbb) in partial {
+                dw.iter_mut().zip(part).for_each(|(a, v)| *a += v);
+                db.iter_mut().zip(dbb).for_each(|(a, v)| *a += v);
             }
         } else {
             let par = d.inner();
             for b in 0..d.batch {
                 dw_one(b, &mut dw, b > 0, par);
-            }
-        }
-    }
-    let mut db = vec![0f64; co];
-    if n > 0 {
-        for dyb in dy.chunks_exact(co * n) {
-            for (s, row) in db.iter_mut().zip(dyb.chunks_exact(n)) {
-                *s += sum(row);
+                db.iter_mut().zip(db_one(b)).for_each(|(a, v)| *a += v);
             }
         }
     }

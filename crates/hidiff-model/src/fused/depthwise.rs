@@ -3,9 +3,8 @@
 //! both gradients, on contiguous NCHW `f32` data. Every loop runs along image
 //! rows (vectorisable); rayon splits the `(b, c)` planes.
 
-use rayon::prelude::*;
-
 use super::math::dot;
+use super::output;
 use super::pointwise::sum;
 use super::simd::wide;
 
@@ -85,16 +84,15 @@ fn correlate_plane(input: &[f32], k: &[f32; 9], h: usize, w: usize, out: &mut [f
 pub fn forward(x: &[f32], d: Dims, weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     assert_eq!(x.len(), d.batch * d.channels * d.plane(), "depthwise conv: data does not match {d:?}");
     assert_eq!(weight.len(), d.channels * 9, "depthwise conv: weight does not match {d:?}");
-    let mut y = vec![0f32; x.len()];
-    y.par_chunks_mut(d.plane()).with_min_len(d.planes_per_task()).enumerate().for_each(|(i, yp)| {
+    output::par_chunks(x.len(), d.plane(), d.planes_per_task(), |i, yp| {
         let c = i % d.channels;
         if let Some(b) = bias {
             yp.fill(b[c]);
         }
         let k: &[f32; 9] = weight[c * 9..][..9].try_into().expect("nine taps");
         correlate_plane(&x[i * d.plane()..][..d.plane()], k, d.height, d.width, yp);
-    });
-    y
+    })
+    .0
 }
 
 /// Gradients for the output gradient `dy: [B, C, H, W]`:
@@ -106,28 +104,22 @@ pub fn backward(x: &[f32], d: Dims, weight: &[f32], dy: &[f32]) -> (Vec<f32>, Ve
     assert_eq!(x.len(), d.batch * d.channels * d.plane(), "depthwise conv: data does not match {d:?}");
     assert_eq!(dy.len(), x.len(), "depthwise conv: gradient does not match {d:?}");
     let plane = d.plane();
-    let mut dx = vec![0f32; x.len()];
-    let per_plane: Vec<[f64; 10]> = dx
-        .par_chunks_mut(plane)
-        .with_min_len(d.planes_per_task())
-        .enumerate()
-        .map(|(i, dxp)| {
-            let c = i % d.channels;
-            let mut turned = [0f32; 9];
-            for (t, v) in turned.iter_mut().zip(weight[c * 9..][..9].iter().rev()) {
-                *t = *v;
-            }
-            let g = &dy[i * plane..][..plane];
-            correlate_plane(g, &turned, d.height, d.width, dxp);
-            let xp = &x[i * plane..][..plane];
-            let mut sums = [0f64; 10];
-            for ky in 0..3 {
-                sums[ky * 3..][..3].copy_from_slice(&kernel_row_taps(g, xp, ky, d.height, d.width));
-            }
-            sums[9] = sum(g);
-            sums
-        })
-        .collect();
+    let (dx, per_plane) = output::par_chunks(x.len(), plane, d.planes_per_task(), |i, dxp| {
+        let c = i % d.channels;
+        let mut turned = [0f32; 9];
+        for (t, v) in turned.iter_mut().zip(weight[c * 9..][..9].iter().rev()) {
+            *t = *v;
+        }
+        let g = &dy[i * plane..][..plane];
+        correlate_plane(g, &turned, d.height, d.width, dxp);
+        let xp = &x[i * plane..][..plane];
+        let mut sums = [0f64; 10];
+        for ky in 0..3 {
+            sums[ky * 3..][..3].copy_from_slice(&kernel_row_taps(g, xp, ky, d.height, d.width));
+        }
+        sums[9] = sum(g);
+        sums
+    });
     let mut dw = vec![0f64; d.channels * 9];
     let mut db = vec![0f64; d.channels];
     for (i, s) in per_plane.iter().enumerate() {

@@ -44,6 +44,7 @@ mod flex;
 pub mod gelu_gate;
 pub mod math;
 pub mod mdta_core;
+mod output;
 pub mod pointwise;
 mod simd;
 pub mod softmax;
