@@ -165,6 +165,57 @@ fn gelu_gate_is_accurate_elementwise_on_flex() {
     }
 }
 
+/// Gradients `(y, dx)` of `sum(gelu(x) * r)`.
+fn gelu_grads<B: burn::tensor::backend::AutodiffBackend, const D: usize>(
+    shape: [usize; D],
+    gelu: impl Fn(Tensor<B, D>) -> Tensor<B, D>,
+) -> (Vec<f32>, Vec<f32>) {
+    let x = tensor::<B, D>(shape, 61, -6.0, 6.0).require_grad();
+    let r = tensor::<B, D>(shape, 62, -1.0, 1.0);
+    let y = gelu(x.clone());
+    let grads = (y.clone() * r).sum().backward();
+    (vec(y), vec(x.grad(&grads).expect("dx")))
+}
+
+#[test]
+fn gelu_matches_composed_forward_and_backward() {
+    // One chunk, several chunks with a short last one, an empty tensor.
+    let check = |what: String, fused: (Vec<f32>, Vec<f32>), reference: (Vec<f32>, Vec<f32>)| {
+        assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
+        assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
+    };
+    for shape in [[4, 16, 33], [3, 7, 1000], [2, 0, 5]] {
+        check(
+            format!("gelu {shape:?}"),
+            gelu_grads::<AD, 3>(shape, fused::gelu),
+            gelu_grads::<AD, 3>(shape, composed::gelu),
+        );
+    }
+    let shape = [2, 5, 7, 3];
+    check(
+        format!("gelu {shape:?}"),
+        gelu_grads::<AD, 4>(shape, fused::gelu),
+        gelu_grads::<AD, 4>(shape, composed::gelu),
+    );
+    // A transposed (non-contiguous) input.
+    let t = |x: Tensor<AD, 3>| fused::gelu(x.swap_dims(1, 2)).swap_dims(1, 2);
+    let c = |x: Tensor<AD, 3>| composed::gelu(x.swap_dims(1, 2)).swap_dims(1, 2);
+    check("gelu transposed".into(), gelu_grads::<AD, 3>([2, 9, 13], t), gelu_grads::<AD, 3>([2, 9, 13], c));
+}
+
+/// The trait's closed-form default gradient (NdArray) against autodiff of the composed GELU.
+#[test]
+fn default_gelu_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(x: Tensor<ND, 3>) -> Tensor<ND, 3> {
+        Tensor::from_primitive(TensorPrimitive::Float(<ND as FusedOps>::gelu_exact(x.into_primitive().tensor())))
+    }
+    let got = gelu_grads::<ND, 3>([2, 5, 7], via_trait);
+    let want = gelu_grads::<ND, 3>([2, 5, 7], composed::gelu);
+    assert_close("default y", &got.0, &want.0, 1e-5);
+    assert_close("default dx", &got.1, &want.1, 1e-5);
+}
+
 /// `set_enabled(false)` routes to the composed operations (bit for bit), and back.
 /// (Other tests running meanwhile only compare composed with composed then.)
 #[test]

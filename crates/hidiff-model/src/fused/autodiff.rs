@@ -98,6 +98,22 @@ impl<B: FusedOps> Backward<B, 2> for MdtaCoreBackward<B> {
     }
 }
 
+/// Backward step of the GELU; the state is its input.
+#[derive(Debug)]
+struct GeluBackward<B>(PhantomData<B>);
+
+impl<B: FusedOps> Backward<B, 1> for GeluBackward<B> {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let [parent] = ops.parents;
+        if let Some(node) = parent {
+            grads.register::<B>(node.id, B::gelu_exact_backward(ops.state, grad));
+        }
+    }
+}
+
 /// Backward step of the softmax; the state is its output.
 #[derive(Debug)]
 struct SoftmaxBackward<B>(PhantomData<B>);
@@ -197,6 +213,16 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
                 prep.finish((qkv.primitive, temperature.primitive, heads), out)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::mdta_core(qkv.primitive, temperature.primitive, heads)),
+        }
+    }
+
+    fn gelu_exact(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match GeluBackward::<B>(PhantomData).prepare::<C>([x.node.clone()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let y = B::gelu_exact(x.primitive.clone());
+                prep.finish(x.primitive, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::gelu_exact(x.primitive)),
         }
     }
 

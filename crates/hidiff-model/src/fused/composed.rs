@@ -7,7 +7,6 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{activation::softmax, backend::Backend, Tensor};
 
 use crate::layer_norm::{normalize_axis, EPS};
-use crate::ops::gelu;
 
 /// Channel LayerNorm of an NCHW tensor, `WithBias` when `bias` is given.
 ///
@@ -44,6 +43,20 @@ pub fn channel_norm_backward<B: Backend>(
         let dx = (g - xhat * s2) * rstd;
         (dx, per_channel(grad * xr), None)
     }
+}
+
+/// The exact (erf) GELU `0.5 x (1 + erf(x / √2))`, written out so that its gradient
+/// is the exact one too (burn 0.21's `gelu` backward uses the tanh approximation).
+pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    let cdf = x.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
+    x * cdf
+}
+
+/// Gradient of [`gelu`]: `dx = grad (Φ(x) + x φ(x))`.
+pub fn gelu_backward<B: Backend, const D: usize>(x: Tensor<B, D>, grad: Tensor<B, D>) -> Tensor<B, D> {
+    let cdf = x.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
+    let pdf = x.clone().square().mul_scalar(-0.5).exp().mul_scalar(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+    grad * (cdf + x * pdf)
 }
 
 /// GDFN's gate `gelu(x1) * x2` with the exact GELU.

@@ -3,10 +3,13 @@
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::Flex;
-use burn::tensor::ops::ModuleOps;
+use burn::tensor::ops::{FloatTensorOps, ModuleOps};
 use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
 
-use super::{channel_norm, composed, conv3x3, depthwise, float, gelu_gate, mdta_core, pointwise, softmax, FusedOps};
+use super::{
+    channel_norm, composed, conv3x3, depthwise, float, float_flat, gelu, gelu_gate, mdta_core, pointwise, softmax,
+    FusedOps,
+};
 
 /// `t` as a contiguous `f32` tensor whose [`FlexTensor::as_slice`] is the data,
 /// or `None` for other float types.
@@ -73,6 +76,28 @@ impl FusedOps for Flex {
                 let (dx, dw, db) =
                     composed::channel_norm_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
                 (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
+            }
+        }
+    }
+
+    fn gelu_exact(x: FlexTensor) -> FlexTensor {
+        let shape = x.shape();
+        match contiguous_f32(x.clone()) {
+            Some(xc) => tensor(gelu::forward(data(&xc)), shape),
+            None => {
+                let y = composed::gelu::<Flex, 1>(float_flat(x)).into_primitive().tensor();
+                Flex::float_reshape(y, shape)
+            }
+        }
+    }
+
+    fn gelu_exact_backward(x: FlexTensor, grad: FlexTensor) -> FlexTensor {
+        let shape = x.shape();
+        match (contiguous_f32(x.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(gc)) => tensor(gelu::backward(data(&xc), data(&gc)), shape),
+            _ => {
+                let dx = composed::gelu_backward::<Flex, 1>(float_flat(x), float_flat(grad));
+                Flex::float_reshape(dx.into_primitive().tensor(), shape)
             }
         }
     }

@@ -41,6 +41,7 @@ pub mod composed;
 pub mod conv3x3;
 pub mod depthwise;
 mod flex;
+pub mod gelu;
 pub mod gelu_gate;
 pub mod math;
 pub mod mdta_core;
@@ -194,6 +195,19 @@ pub trait FusedOps: Backend {
         composed::softmax_middle_backward::<Self>(float(y), float(grad)).into_primitive().tensor()
     }
 
+    /// The exact GELU `x Φ(x)` ([`composed::gelu`]), element-wise on any shape.
+    fn gelu_exact(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let shape = x.shape();
+        Self::float_reshape(composed::gelu::<Self, 1>(float_flat(x)).into_primitive().tensor(), shape)
+    }
+
+    /// Gradient of [`FusedOps::gelu_exact`] for `grad` (the shape of `x`).
+    fn gelu_exact_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        let shape = x.shape();
+        let dx = composed::gelu_backward::<Self, 1>(float_flat(x), float_flat(grad));
+        Self::float_reshape(dx.into_primitive().tensor(), shape)
+    }
+
     /// GDFN's gate `gelu(x1) * x2` ([`composed::gelu_gate`]); `x1`, `x2`: `[B, C, H, W]`.
     fn gelu_gate(x1: FloatTensor<Self>, x2: FloatTensor<Self>) -> FloatTensor<Self> {
         let out = composed::gelu_gate::<Self, 4>(float(x1), float(x2));
@@ -217,6 +231,12 @@ impl FusedOps for burn::backend::NdArray {}
 /// A float primitive as a tensor (the defaults above run on 4-D tensors).
 fn float<B: Backend, const D: usize>(p: FloatTensor<B>) -> Tensor<B, D> {
     Tensor::from_primitive(TensorPrimitive::Float(p))
+}
+
+/// A float primitive of any rank as a 1-D tensor (a reshape, no copy when contiguous).
+fn float_flat<B: Backend>(p: FloatTensor<B>) -> Tensor<B, 1> {
+    let n = p.shape().num_elements();
+    float::<B, 1>(B::float_reshape(p, burn::tensor::Shape::new([n])))
 }
 
 /// Which implementation serves backend `B`.
@@ -271,6 +291,18 @@ pub fn channel_norm<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 1>, bias: Opt
         Route::Flex => on::<B, Flex>(x, weight, bias),
         Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
         Route::Composed => composed::channel_norm(x, weight, bias),
+    }
+}
+
+/// The exact (erf) GELU `x Φ(x)`, fused where the backend has the kernel.
+pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    fn on<B: Backend, F: FusedOps, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+        from_fused::<B, F, D>(F::gelu_exact(to_fused::<B, F, D>(x)))
+    }
+    match route::<B>() {
+        Route::Flex => on::<B, Flex, D>(x),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>, D>(x),
+        Route::Composed => composed::gelu(x),
     }
 }
 
