@@ -10,7 +10,7 @@ use burn::tensor::{backend::Backend, module::adaptive_avg_pool2d, Tensor};
 use crate::config::{LatentEncoderConfig, LatentEncoderKind};
 use crate::mdta::{conv3x3, dense_conv};
 use crate::mlp::MlpMixer;
-use crate::ops::{gelu, leaky_relu, pixel_unshuffle};
+use crate::ops::{gelu, leaky_relu, linear, pixel_unshuffle};
 
 /// The activation of an encoder class.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,7 +108,7 @@ impl<B: Backend> LatentEncoder<B> {
         let [b, d, _, _] = x.dims();
         let x = x.reshape([b, d, self.group * self.group]).swap_dims(1, 2); // [b, n, d]
         let x = self.mlp.forward(x);
-        act.apply(self.end.forward(x))
+        act.apply(linear(&self.end, x))
     }
 
     /// LE in stage 1: `net_le(lq, gt)` concatenates gt FIRST.

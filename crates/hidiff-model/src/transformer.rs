@@ -10,6 +10,7 @@ use crate::block::BlockSpec;
 use crate::config::{PriorMode, TransformerConfig};
 use crate::level::{BasicLayer, Downsample, LevelPrior, Upsample};
 use crate::mdta::{conv1x1, conv3x3, dense_conv, pointwise_conv};
+use crate::ops::{linear, linear_channels};
 
 /// `down_1` / `down_2`: a Linear across the token axis, then one across channels.
 /// Checkpoint keys `down_k.1` and `down_k.3` (the Rearranges hold no weights).
@@ -31,8 +32,8 @@ impl<B: Backend> PriorDown<B> {
     /// # Shapes
     /// `[B, n, C'] -> [B, m, C']`.
     pub fn forward(&self, z: Tensor<B, 3>) -> Tensor<B, 3> {
-        let z = self.token.forward(z.swap_dims(1, 2)).swap_dims(1, 2); // [b, m, c']
-        self.channel.forward(z)
+        let z = linear_channels(&self.token, z); // over the tokens: [b, m, c']
+        linear(&self.channel, z)
     }
 }
 

@@ -380,6 +380,65 @@ fn default_pointwise_backward_matches_autodiff() {
     }
 }
 
+/// Gradients `(y, dx, dw, db)` of `sum(linear(x, w, b) * r)` for a Linear over the
+/// last axis of `x: [B, n, K]`; `transposed` builds `x` as `[B, K, n]` and swaps
+/// it (a strided input, as the token mixers had).
+fn token_linear_grads<B: burn::tensor::backend::AutodiffBackend>(
+    [batch, n, k, out]: [usize; 4],
+    with_bias: bool,
+    transposed: bool,
+    linear: impl Fn(Tensor<B, 3>, Tensor<B, 2>, Option<Tensor<B, 1>>) -> Tensor<B, 3>,
+) -> AffineGrads {
+    let x = if transposed {
+        tensor::<B, 3>([batch, k, n], 71, -1.0, 1.0)
+    } else {
+        tensor::<B, 3>([batch, n, k], 71, -1.0, 1.0)
+    };
+    let w = tensor::<B, 2>([k, out], 72, -1.0, 1.0);
+    let b = with_bias.then(|| tensor::<B, 1>([out], 73, -0.5, 0.5));
+    let r = tensor::<B, 3>([batch, n, out], 74, -1.0, 1.0);
+    let op = |x: Tensor<B, 3>, w, b| linear(if transposed { x.swap_dims(1, 2) } else { x }, w, b);
+    affine_grads(x, w, b, r, op)
+}
+
+#[test]
+fn token_linear_matches_composed_forward_and_backward() {
+    // [B, n, K, N]: the mixers' sizes, odd ones, one token, a strided input, one
+    // large enough for gemm's own threads.
+    for (dims, with_bias, transposed) in [
+        ([4, 16, 128, 256], true, false),
+        ([3, 5, 7, 2], false, false),
+        ([2, 1, 9, 4], true, false),
+        ([4, 16, 16, 8], true, true),
+        ([2, 128, 96, 64], false, false),
+    ] {
+        let what = format!("token_linear {dims:?} bias={with_bias} transposed={transposed}");
+        let fused = token_linear_grads::<AD>(dims, with_bias, transposed, fused::token_linear);
+        let reference = token_linear_grads::<AD>(dims, with_bias, transposed, burn::tensor::module::linear);
+        assert_affine_close(&what, &fused, &reference, with_bias);
+    }
+}
+
+/// The trait's default token Linear gradients (NdArray) against autodiff of burn's `linear`.
+#[test]
+fn default_token_linear_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(x: Tensor<ND, 3>, w: Tensor<ND, 2>, b: Option<Tensor<ND, 1>>) -> Tensor<ND, 3> {
+        let [bs, n, k] = x.dims();
+        let p1 = |t: Tensor<ND, 1>| t.into_primitive().tensor();
+        let x2 = x.reshape([bs * n, k]).into_primitive().tensor();
+        let out = <ND as FusedOps>::token_linear(x2, w.into_primitive().tensor(), b.map(p1));
+        let y: Tensor<ND, 2> = Tensor::from_primitive(TensorPrimitive::Float(out));
+        let o = y.dims()[1];
+        y.reshape([bs, n, o])
+    }
+    for with_bias in [true, false] {
+        let got = token_linear_grads::<ND>([2, 5, 4, 3], with_bias, false, via_trait);
+        let want = token_linear_grads::<ND>([2, 5, 4, 3], with_bias, false, burn::tensor::module::linear);
+        assert_affine_close("default token_linear", &got, &want, with_bias);
+    }
+}
+
 /// Gradients `(y, dqkv, dtemperature)` of `sum(core(qkv, t) * r)` for an MDTA core.
 fn mdta_grads<B: burn::tensor::backend::AutodiffBackend>(
     [batch, c, heads, n]: [usize; 4],

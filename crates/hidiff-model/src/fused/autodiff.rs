@@ -20,6 +20,7 @@ enum Affine {
     DepthwiseConv3x3,
     Conv3x3,
     Pointwise,
+    TokenLinear,
 }
 
 /// Backward step of an [`Affine`] operation; `N` is 3 with a bias, 2 without.
@@ -42,6 +43,7 @@ impl<B: FusedOps, const N: usize> Backward<B, N> for AffineBackward<B, N> {
             // The input gradient only when the input is tracked (not for the image).
             Affine::Conv3x3 => B::conv3x3_backward(x, weight, N == 3, px.is_some(), grad),
             Affine::Pointwise => with(B::pointwise_backward(x, weight, N == 3, grad)),
+            Affine::TokenLinear => with(B::token_linear_backward(x, weight, N == 3, grad)),
         };
         if let (Some(node), Some(dx)) = (px, dx) {
             grads.register::<B>(node.id, dx);
@@ -192,6 +194,14 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         bias: Option<FloatTensor<Self>>,
     ) -> FloatTensor<Self> {
         affine::<B, C>(Affine::Pointwise, x, weight, bias, B::pointwise)
+    }
+
+    fn token_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        affine::<B, C>(Affine::TokenLinear, x, weight, bias, B::token_linear)
     }
 
     fn gelu_gate(x1: FloatTensor<Self>, x2: FloatTensor<Self>) -> FloatTensor<Self> {

@@ -110,6 +110,11 @@ pub fn conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<T
     burn::tensor::module::conv2d(x, weight, bias, conv3x3_options())
 }
 
+/// `nn.Linear` on tokens with burn's `linear`: `x: [M, K]`, `weight: [K, N]`, `bias: [N]` → `[M, N]`.
+pub fn token_linear<B: Backend>(x: Tensor<B, 2>, weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 2> {
+    burn::tensor::module::linear(x, weight, bias)
+}
+
 /// The pointwise projection `W · x[b] + bias` as a batched matrix product.
 ///
 /// # Shapes

@@ -4,11 +4,11 @@
 use burn::backend::flex::FlexTensor;
 use burn::backend::Flex;
 use burn::tensor::ops::{FloatTensorOps, ModuleOps};
-use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
+use burn::tensor::{DType, Shape, Tensor, TensorData, TensorMetadata};
 
 use super::{
     channel_norm, composed, conv3x3, depthwise, float, float_flat, gelu, gelu_gate, mdta_core, pointwise, softmax,
-    FusedOps,
+    token_linear, FusedOps,
 };
 
 /// `t` as a contiguous `f32` tensor whose [`FlexTensor::as_slice`] is the data,
@@ -195,6 +195,41 @@ impl FusedOps for Flex {
         }
     }
 
+    fn token_linear(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = token_linear_dims(&xs, &ws);
+        let out = Shape::new([d.rows, d.outputs]);
+        match affine_f32(&x, &weight, &bias) {
+            Some((xc, wc, bc)) => tensor(token_linear::forward(data(&xc), d, data(&wc), bc.as_ref().map(data)), out),
+            None => composed::token_linear::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+        }
+    }
+
+    fn token_linear_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        with_bias: bool,
+        grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = token_linear_dims(&xs, &ws);
+        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(wc), Some(gc)) => {
+                let (dx, dw, db) = token_linear::backward(data(&xc), d, data(&wc), data(&gc));
+                let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
+                (tensor(dx, xs), tensor(dw, ws), db)
+            }
+            _ => {
+                let (x, w, g): (Tensor<Flex, 2>, Tensor<Flex, 2>, Tensor<Flex, 2>) =
+                    (float(x), float(weight), float(grad));
+                let dx = g.clone().matmul(w.transpose()).into_primitive().tensor();
+                let dw = x.transpose().matmul(g.clone()).into_primitive().tensor();
+                let db = with_bias.then(|| g.sum_dim(0).reshape([d.outputs]).into_primitive().tensor());
+                (dx, dw, db)
+            }
+        }
+    }
+
     fn mdta_core(qkv: FlexTensor, temperature: FlexTensor, heads: usize) -> FlexTensor {
         let shape = qkv.shape();
         let d = mdta_dims(&shape, heads);
@@ -298,6 +333,12 @@ fn conv3x3_dims(x: &Shape, weight: &Shape) -> conv3x3::Dims {
 fn pointwise_dims(x: &Shape, weight: &Shape) -> pointwise::Dims {
     assert!(x.num_dims() == 3 && weight.num_dims() == 2, "pointwise: expected [B, C_in, N] and [C_out, C_in]");
     pointwise::Dims { batch: x[0], inputs: x[1], outputs: weight[0], pixels: x[2] }
+}
+
+/// `x: [M, K]` and `weight: [K, N]` as the token Linear kernel's sizes.
+fn token_linear_dims(x: &Shape, weight: &Shape) -> token_linear::Dims {
+    assert!(x.num_dims() == 2 && weight.num_dims() == 2, "token_linear: expected [M, K] and [K, N]");
+    token_linear::Dims { rows: x[0], inputs: x[1], outputs: weight[1] }
 }
 
 /// `qkv: [B, 3C, N]` with `heads` heads as the MDTA kernel's sizes.

@@ -49,6 +49,7 @@ mod output;
 pub mod pointwise;
 mod simd;
 pub mod softmax;
+pub mod token_linear;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
@@ -166,6 +167,32 @@ pub trait FusedOps: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
         let (dx, dw, db) = composed::pointwise_backward::<Self>(float(x), float(weight), with_bias, float(grad));
         (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
+    }
+
+    /// `nn.Linear` on tokens ([`composed::token_linear`]): `x: [M, K]`, `weight: [K, N]`,
+    /// `bias: [N]` → `[M, N]`.
+    fn token_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        composed::token_linear::<Self>(float(x), float(weight), bias.map(float)).into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::token_linear`] for `grad: [M, N]`:
+    /// `(dx, dweight, dbias if with_bias)`.
+    fn token_linear_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        with_bias: bool,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        let (x, w, g): (Tensor<Self, 2>, Tensor<Self, 2>, Tensor<Self, 2>) = (float(x), float(weight), float(grad));
+        let dx = g.clone().matmul(w.transpose());
+        let dw = x.transpose().matmul(g.clone());
+        let n = g.dims()[1];
+        let db = with_bias.then(|| g.sum_dim(0).reshape([n]).into_primitive().tensor());
+        (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db)
     }
 
     /// MDTA's attention core ([`composed::mdta_core`]): `qkv: [B, 3C, N]`,
@@ -385,6 +412,33 @@ pub fn pointwise<B: Backend>(x: Tensor<B, 3>, weight: Tensor<B, 2>, bias: Option
         Route::Flex => on::<B, Flex>(x, weight, bias),
         Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
         Route::Composed => composed::pointwise(x, weight, bias),
+    }
+}
+
+/// `nn.Linear` over the last axis of `x` (`x · W + bias`, burn's weight layout),
+/// fused where the backend has the kernel.
+///
+/// # Shapes
+/// `x: [..., K]`, `weight: [K, N]`, `bias: [N]` → `[..., N]`.
+pub fn token_linear<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    weight: Tensor<B, 2>,
+    bias: Option<Tensor<B, 1>>,
+) -> Tensor<B, D> {
+    fn on<B: Backend, F: FusedOps>(x: Tensor<B, 2>, w: Tensor<B, 2>, b: Option<Tensor<B, 1>>) -> Tensor<B, 2> {
+        let out = F::token_linear(to_fused::<B, F, 2>(x), to_fused::<B, F, 2>(w), b.map(to_fused::<B, F, 1>));
+        from_fused::<B, F, 2>(out)
+    }
+    let dims = x.dims();
+    let [k, n] = weight.dims();
+    assert_eq!(dims[D - 1], k, "token_linear: weight [{k}, {n}] does not fit {dims:?}");
+    let m = dims[..D - 1].iter().product();
+    let mut out_dims = dims;
+    out_dims[D - 1] = n;
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x.reshape([m, k]), weight, bias).reshape(out_dims),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x.reshape([m, k]), weight, bias).reshape(out_dims),
+        Route::Composed => burn::tensor::module::linear(x, weight, bias),
     }
 }
 
