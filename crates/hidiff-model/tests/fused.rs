@@ -273,7 +273,7 @@ fn dense_conv_grads<B: burn::tensor::backend::AutodiffBackend>(
 fn dense_conv3x3_matches_composed_forward_and_backward() {
     // [B, C_in, C_out, H, W]: one image (products one after another), a batch
     // (images in parallel), a single row and a single column, one large enough for
-    // gemm's own threads, the patch embedding's 3 inputs.
+    // gemm's own threads, the patch embedding's 3 inputs, one in several tiles.
     for (dims, with_bias) in [
         ([1, 5, 7, 9, 6], true),
         ([3, 4, 6, 7, 11], false),
@@ -281,6 +281,8 @@ fn dense_conv3x3_matches_composed_forward_and_backward() {
         ([2, 2, 3, 8, 1], false),
         ([1, 32, 24, 40, 36], true),
         ([4, 3, 16, 12, 12], false),
+        // Unfolded in tiles of 9 rows (2^19 values / (9 · 64 · 100)), the last one 5 rows.
+        ([2, 64, 8, 50, 100], true),
     ] {
         let what = format!("conv3x3 {dims:?} bias={with_bias}");
         let fused = dense_conv_grads::<AD>(dims, with_bias, fused::conv3x3);

@@ -87,7 +87,27 @@ pub(super) unsafe fn product(
     par: Parallelism,
 ) {
     debug_assert_eq!(dst.len(), m * n);
-    // SAFETY: the caller guarantees the views; `dst` is exactly m × n.
+    // SAFETY: the caller's guarantee; dst rows are n apart.
+    unsafe { product_strided(dst, n, [m, n, k], lhs, rhs, accumulate, par) };
+}
+
+/// [`product`] into the first `n` columns of `m` rows of `dst` that are `dst_rs`
+/// values apart (a block of a wider matrix).
+///
+/// # Safety
+/// `lhs` and `rhs` address `m×k` and `k×n` valid values.
+pub(super) unsafe fn product_strided(
+    dst: &mut [f32],
+    dst_rs: usize,
+    [m, n, k]: [usize; 3],
+    lhs: View,
+    rhs: View,
+    accumulate: bool,
+    par: Parallelism,
+) {
+    assert!(n <= dst_rs || m <= 1, "product: rows of {n} values overlap at stride {dst_rs}");
+    assert!(m == 0 || n == 0 || dst.len() >= (m - 1) * dst_rs + n, "product: destination too short");
+    // SAFETY: the caller guarantees the views; `dst` holds the m rows of n values checked above.
     unsafe {
         gemm(
             m,
@@ -95,7 +115,7 @@ pub(super) unsafe fn product(
             k,
             dst.as_mut_ptr(),
             1,
-            n as isize,
+            dst_rs as isize,
             accumulate,
             lhs.ptr,
             lhs.cs,
