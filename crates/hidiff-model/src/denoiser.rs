@@ -8,7 +8,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::config::DenoiserConfig;
 use crate::mlp::MlpMixer;
-use crate::ops::{gelu, leaky_relu};
+use crate::ops::{gelu, leaky_relu, linear};
 
 /// `denoising`: `cat(x, t * time_mlp, c)` → Linear + LeakyReLU(0.2) → mixer blocks
 /// each followed by GELU → Linear + GELU. Predicts the noise.
@@ -111,11 +111,11 @@ impl<B: Backend> MixerDenoiser<B> {
         // The integer time tensor times the float32 scalar, broadcast to x's shape.
         let te = self.time_mlp.val().mul_scalar(time as f32).reshape([1, 1, 1]).expand([b, n, ch]);
         let h = Tensor::cat(vec![x, te, c], 2); // [b, n, 3c']
-        let mut h = leaky_relu(self.first_layer.forward(h), 0.2);
+        let mut h = leaky_relu(linear(&self.first_layer, h), 0.2);
         for blk in &self.blocks {
             h = gelu(blk.forward(h));
         }
-        gelu(self.final_layer.forward(h))
+        gelu(linear(&self.final_layer, h))
     }
 }
 
@@ -127,9 +127,9 @@ impl<B: Backend> SimpleDenoiser<B> {
         let t = time as f32 / self.time_divisor as f32;
         let te = Tensor::<B, 3>::full([b, n, 1], t, &x.device());
         let h = Tensor::cat(vec![c, te, x], 2); // [b, n, 2c' + 1]
-        let mut h = leaky_relu(self.first.forward(h), self.negative_slope);
+        let mut h = leaky_relu(linear(&self.first, h), self.negative_slope);
         for layer in &self.layers {
-            h = leaky_relu(layer.forward(h), self.negative_slope);
+            h = leaky_relu(linear(layer, h), self.negative_slope);
         }
         h
     }

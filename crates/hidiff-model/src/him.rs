@@ -8,6 +8,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::config::LayerNormKind;
 use crate::layer_norm::ChannelNorm;
+use crate::ops::{linear, linear_channels};
 
 /// One HIM of width C with `heads` heads over prior tokens of width C'.
 #[derive(Module, Debug)]
@@ -59,7 +60,7 @@ impl<B: Backend> Him<B> {
         let xn = self.norm1.forward(x.clone()).reshape([b, c, h * w]); // [b, c, hw]
         let zn = self.norm2.forward_tokens(z);
         let q = linear_channels(&self.q, xn).reshape([b, heads, d, h * w]); // [b, heads, d, hw]
-        let kv = self.kv.forward(zn); // [b, n, 2c]
+        let kv = linear(&self.kv, zn); // [b, n, 2c]
         let [k, v]: [Tensor<B, 3>; 2] = kv.chunk(2, 2).try_into().expect("two chunks");
         let k = k.reshape([b, n, heads, d]).swap_dims(1, 2); // [b, heads, n, d]
         let v_t = v.reshape([b, n, heads, d]).swap_dims(1, 2).swap_dims(2, 3); // [b, heads, d, n]
@@ -68,14 +69,4 @@ impl<B: Backend> Him<B> {
         let out = x.reshape([b, c, h * w]) + linear_channels(&self.proj, out);
         out.reshape([b, c, h, w])
     }
-}
-
-/// `linear` applied to every pixel of channel-first data: `Wᵀ · x + b`, the same
-/// numbers as `linear.forward` on `x` transposed to `[B, HW, C]`.
-///
-/// # Shapes
-/// `x: [B, C_in, HW]` → `[B, C_out, HW]`.
-fn linear_channels<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
-    let weight = linear.weight.val().transpose(); // [C_out, C_in]
-    crate::fused::pointwise(x, weight, linear.bias.as_ref().map(|b| b.val()))
 }

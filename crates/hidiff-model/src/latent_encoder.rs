@@ -8,9 +8,9 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{backend::Backend, module::adaptive_avg_pool2d, Tensor};
 
 use crate::config::{LatentEncoderConfig, LatentEncoderKind};
-use crate::mdta::conv3x3;
+use crate::mdta::{conv3x3, dense_conv};
 use crate::mlp::MlpMixer;
-use crate::ops::{gelu, leaky_relu, pixel_unshuffle};
+use crate::ops::{gelu, leaky_relu, linear, pixel_unshuffle};
 
 /// The activation of an encoder class.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,19 +96,19 @@ impl<B: Backend> LatentEncoder<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 3> {
         let act = self.act;
         let x = pixel_unshuffle(x, 4); // [b, 16 in, h/4, w/4]
-        let mut x = act.apply(self.conv1.forward(x)); // [b, e, h/4, w/4]
+        let mut x = act.apply(dense_conv(&self.conv1, x)); // [b, e, h/4, w/4]
         for blk in &self.blocks {
-            x = blk.conv_b.forward(act.apply(blk.conv_a.forward(x.clone()))) + x;
+            x = dense_conv(&blk.conv_b, act.apply(dense_conv(&blk.conv_a, x.clone()))) + x;
         }
         x = match act {
-            Activation::Gelu => self.conv2[0].forward(x),
-            Activation::LeakyRelu(_) => self.conv2.iter().fold(x, |x, conv| act.apply(conv.forward(x))),
+            Activation::Gelu => dense_conv(&self.conv2[0], x),
+            Activation::LeakyRelu(_) => self.conv2.iter().fold(x, |x, conv| act.apply(dense_conv(conv, x))),
         };
         let x = adaptive_avg_pool2d(x, [self.group, self.group]); // [b, d, g, g]
         let [b, d, _, _] = x.dims();
         let x = x.reshape([b, d, self.group * self.group]).swap_dims(1, 2); // [b, n, d]
         let x = self.mlp.forward(x);
-        act.apply(self.end.forward(x))
+        act.apply(linear(&self.end, x))
     }
 
     /// LE in stage 1: `net_le(lq, gt)` concatenates gt FIRST.

@@ -9,7 +9,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::block::{BlockSpec, TransformerBlock};
 use crate::him::Him;
-use crate::mdta::conv3x3;
+use crate::mdta::{conv3x3, dense_conv};
 use crate::ops::{pixel_shuffle, pixel_unshuffle};
 
 /// The prior a level receives.
@@ -70,7 +70,7 @@ impl<B: Backend> Downsample<B> {
     /// # Shapes
     /// `[B, n, H, W] -> [B, 2n, H/2, W/2]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        pixel_unshuffle(self.conv.forward(x), 2)
+        pixel_unshuffle(dense_conv(&self.conv, x), 2)
     }
 }
 
@@ -88,6 +88,6 @@ impl<B: Backend> Upsample<B> {
     /// # Shapes
     /// `[B, n, H, W] -> [B, n/2, 2H, 2W]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        pixel_shuffle(self.conv.forward(x), 2)
+        pixel_shuffle(dense_conv(&self.conv, x), 2)
     }
 }

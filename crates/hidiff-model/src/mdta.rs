@@ -56,6 +56,26 @@ pub(crate) fn conv3x3<B: Backend>(cin: usize, cout: usize, groups: usize, bias: 
         .init(device)
 }
 
+/// `conv.forward(x)`; a dense 3×3 convolution as [`conv3x3`] makes it (stride 1,
+/// zero padding 1, one group) through [`crate::fused::conv3x3`]: the same numbers,
+/// and on Flex a fused kernel whose gradients are matrix products (burn's generic
+/// conv2d backward runs the weight gradient as a convolution with an H×W kernel).
+///
+/// # Shapes
+/// `x: [B, Ci, H, W]` → `[B, Co, H, W]`.
+pub(crate) fn dense_conv<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let dense3x3 = conv.kernel_size == [3, 3]
+        && conv.stride == [1, 1]
+        && conv.dilation == [1, 1]
+        && conv.groups == 1
+        && conv.padding == PaddingConfig2d::Explicit(1, 1, 1, 1);
+    if dense3x3 {
+        crate::fused::conv3x3(x, conv.weight.val(), conv.bias.as_ref().map(|b| b.val()))
+    } else {
+        conv.forward(x)
+    }
+}
+
 /// `conv` restricted to the output channels of part `part` of `parts` equal parts,
 /// without materialising the other parts. For a depthwise conv the input must be
 /// the matching part of its input.

@@ -7,7 +7,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::config::LayerNormKind;
 use crate::layer_norm::NormBody;
-use crate::ops::gelu;
+use crate::ops::{gelu, linear, linear_channels};
 
 /// `Linear -> GELU -> Linear` (`nn.Sequential` indices 0 and 2 in checkpoints).
 #[derive(Module, Debug)]
@@ -20,8 +20,15 @@ impl<B: Backend> TwoLayer<B> {
     pub fn new(d: usize, hidden: usize, device: &B::Device) -> Self {
         Self { fc1: LinearConfig::new(d, hidden).init(device), fc2: LinearConfig::new(hidden, d).init(device) }
     }
+    /// Over the last axis: `[B, n, d] -> [B, n, d']`.
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        self.fc2.forward(gelu(self.fc1.forward(x)))
+        linear(&self.fc2, gelu(linear(&self.fc1, x)))
+    }
+
+    /// Over axis 1, the same numbers as `forward` on `x` with axes 1 and 2 swapped
+    /// (and swapped back): `[B, n, d] -> [B, n', d]`.
+    pub fn forward_axis1(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+        linear_channels(&self.fc2, gelu(linear_channels(&self.fc1, x)))
     }
 }
 
@@ -52,8 +59,8 @@ impl<B: Backend> MlpMixer<B> {
     /// # Shapes
     /// `[B, n, d] -> [B, n, d]`.
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let t = self.norm1.forward(x.clone(), 2).swap_dims(1, 2); // [b, d, n]
-        let x = x + self.patch_mixer.forward(t).swap_dims(1, 2);
+        // The token mixer over axis 1 of [b, n, d]: no transposes.
+        let x = x.clone() + self.patch_mixer.forward_axis1(self.norm1.forward(x, 2));
         x.clone() + self.channel_mixer.forward(self.norm2.forward(x, 2))
     }
 }

@@ -1,5 +1,6 @@
 //! Small tensor operations that burn 0.21 lacks or implements differently from PyTorch.
 
+use burn::nn::Linear;
 use burn::tensor::{backend::Backend, Tensor};
 
 /// `nn.PixelShuffle(r)`: `[b, c*r*r, h, w] -> [b, c, h*r, w*r]`, the exact inverse of
@@ -26,9 +27,30 @@ pub fn pixel_unshuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
 /// Exact (erf) GELU, `0.5 x (1 + erf(x / sqrt 2))`, written out so that its
 /// gradient is the exact one too (burn 0.21's `gelu` backward uses the tanh
 /// approximation, an error of ~1e-3 in gradients).
+/// One fused operation where the backend has the kernel ([`crate::fused::gelu`]).
 pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
-    let cdf = x.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
-    x * cdf
+    crate::fused::gelu(x)
+}
+
+/// `linear.forward(x)`: `x · W + bias` over the last axis, one fused operation where
+/// the backend has the kernel ([`crate::fused::token_linear`]).
+///
+/// # Shapes
+/// `x: [..., C_in]` → `[..., C_out]`.
+pub fn linear<B: Backend, const D: usize>(linear: &Linear<B>, x: Tensor<B, D>) -> Tensor<B, D> {
+    crate::fused::token_linear(x, linear.weight.val(), linear.bias.as_ref().map(|b| b.val()))
+}
+
+/// `linear` applied along axis 1 of `x`: `Wᵀ · x[b] + bias` per column, the same
+/// numbers as `linear.forward` on `x` with axes 1 and 2 swapped (and swapped back),
+/// without the transposes ([`crate::fused::pointwise`]). HIM's `Linear`s on
+/// channel-first pixels, the token mixers and the prior's down-sampling over tokens.
+///
+/// # Shapes
+/// `x: [B, C_in, N]` → `[B, C_out, N]`.
+pub fn linear_channels<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    let weight = linear.weight.val().transpose(); // [C_out, C_in]
+    crate::fused::pointwise(x, weight, linear.bias.as_ref().map(|b| b.val()))
 }
 
 /// `F.leaky_relu(x, slope)`.

@@ -9,7 +9,8 @@ use burn::tensor::{backend::Backend, Tensor};
 use crate::block::BlockSpec;
 use crate::config::{PriorMode, TransformerConfig};
 use crate::level::{BasicLayer, Downsample, LevelPrior, Upsample};
-use crate::mdta::{conv1x1, conv3x3, pointwise_conv};
+use crate::mdta::{conv1x1, conv3x3, dense_conv, pointwise_conv};
+use crate::ops::{linear, linear_channels};
 
 /// `down_1` / `down_2`: a Linear across the token axis, then one across channels.
 /// Checkpoint keys `down_k.1` and `down_k.3` (the Rearranges hold no weights).
@@ -31,8 +32,8 @@ impl<B: Backend> PriorDown<B> {
     /// # Shapes
     /// `[B, n, C'] -> [B, m, C']`.
     pub fn forward(&self, z: Tensor<B, 3>) -> Tensor<B, 3> {
-        let z = self.token.forward(z.swap_dims(1, 2)).swap_dims(1, 2); // [b, m, c']
-        self.channel.forward(z)
+        let z = linear_channels(&self.token, z); // over the tokens: [b, m, c']
+        linear(&self.channel, z)
     }
 }
 
@@ -175,7 +176,7 @@ impl<B: Backend> Transformer<B> {
             self.prior_mode
         );
         let p = self.priors(prior);
-        let e0 = self.patch_embed.proj.forward(img.clone()); // [b, c, h, w]
+        let e0 = dense_conv(&self.patch_embed.proj, img.clone()); // [b, c, h, w]
         let e1 = self.encoder_level1.forward(e0, &p.z1);
         let e2 = self.encoder_level2.forward(self.down1_2.forward(e1.clone()), &p.z2); // [b, 2c, h/2, w/2]
         let e3 = self.encoder_level3.forward(self.down2_3.forward(e2.clone()), &p.z2); // [b, 4c, h/4, w/4]
@@ -187,6 +188,6 @@ impl<B: Backend> Transformer<B> {
         let u = Tensor::cat(vec![self.up2_1.forward(d2), e1], 1); // [b, 2c, h, w]
         let d1 = self.decoder_level1.forward(u, &p.z1);
         let r = self.refinement.forward(d1, &p.z1);
-        self.output.forward(r) + img
+        dense_conv(&self.output, r) + img
     }
 }

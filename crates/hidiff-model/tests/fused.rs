@@ -165,6 +165,57 @@ fn gelu_gate_is_accurate_elementwise_on_flex() {
     }
 }
 
+/// Gradients `(y, dx)` of `sum(gelu(x) * r)`.
+fn gelu_grads<B: burn::tensor::backend::AutodiffBackend, const D: usize>(
+    shape: [usize; D],
+    gelu: impl Fn(Tensor<B, D>) -> Tensor<B, D>,
+) -> (Vec<f32>, Vec<f32>) {
+    let x = tensor::<B, D>(shape, 61, -6.0, 6.0).require_grad();
+    let r = tensor::<B, D>(shape, 62, -1.0, 1.0);
+    let y = gelu(x.clone());
+    let grads = (y.clone() * r).sum().backward();
+    (vec(y), vec(x.grad(&grads).expect("dx")))
+}
+
+#[test]
+fn gelu_matches_composed_forward_and_backward() {
+    // One chunk, several chunks with a short last one, an empty tensor.
+    let check = |what: String, fused: (Vec<f32>, Vec<f32>), reference: (Vec<f32>, Vec<f32>)| {
+        assert_close(&format!("{what}: y"), &fused.0, &reference.0, 1e-5);
+        assert_close(&format!("{what}: dx"), &fused.1, &reference.1, 1e-5);
+    };
+    for shape in [[4, 16, 33], [3, 7, 1000], [2, 0, 5]] {
+        check(
+            format!("gelu {shape:?}"),
+            gelu_grads::<AD, 3>(shape, fused::gelu),
+            gelu_grads::<AD, 3>(shape, composed::gelu),
+        );
+    }
+    let shape = [2, 5, 7, 3];
+    check(
+        format!("gelu {shape:?}"),
+        gelu_grads::<AD, 4>(shape, fused::gelu),
+        gelu_grads::<AD, 4>(shape, composed::gelu),
+    );
+    // A transposed (non-contiguous) input.
+    let t = |x: Tensor<AD, 3>| fused::gelu(x.swap_dims(1, 2)).swap_dims(1, 2);
+    let c = |x: Tensor<AD, 3>| composed::gelu(x.swap_dims(1, 2)).swap_dims(1, 2);
+    check("gelu transposed".into(), gelu_grads::<AD, 3>([2, 9, 13], t), gelu_grads::<AD, 3>([2, 9, 13], c));
+}
+
+/// The trait's closed-form default gradient (NdArray) against autodiff of the composed GELU.
+#[test]
+fn default_gelu_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(x: Tensor<ND, 3>) -> Tensor<ND, 3> {
+        Tensor::from_primitive(TensorPrimitive::Float(<ND as FusedOps>::gelu_exact(x.into_primitive().tensor())))
+    }
+    let got = gelu_grads::<ND, 3>([2, 5, 7], via_trait);
+    let want = gelu_grads::<ND, 3>([2, 5, 7], composed::gelu);
+    assert_close("default y", &got.0, &want.0, 1e-5);
+    assert_close("default dx", &got.1, &want.1, 1e-5);
+}
+
 /// `set_enabled(false)` routes to the composed operations (bit for bit), and back.
 /// (Other tests running meanwhile only compare composed with composed then.)
 #[test]
@@ -203,6 +254,75 @@ fn depthwise_conv_matches_composed_forward_and_backward() {
         let fused = depthwise_grads::<AD>(shape, with_bias, fused::depthwise_conv3x3);
         let reference = depthwise_grads::<AD>(shape, with_bias, composed::depthwise_conv3x3);
         assert_affine_close(&what, &fused, &reference, with_bias);
+    }
+}
+
+/// Gradients `(y, dx, dw, db)` of `sum(conv(x, w, b) * r)` for a dense 3×3 conv.
+fn dense_conv_grads<B: burn::tensor::backend::AutodiffBackend>(
+    [batch, ci, co, h, w]: [usize; 5],
+    with_bias: bool,
+    conv: impl Fn(Tensor<B, 4>, Tensor<B, 4>, Option<Tensor<B, 1>>) -> Tensor<B, 4>,
+) -> AffineGrads {
+    let x = tensor::<B, 4>([batch, ci, h, w], 51, -1.0, 1.0);
+    let weight = tensor::<B, 4>([co, ci, 3, 3], 52, -1.0, 1.0);
+    let b = with_bias.then(|| tensor::<B, 1>([co], 53, -0.5, 0.5));
+    affine_grads(x, weight, b, tensor::<B, 4>([batch, co, h, w], 54, -1.0, 1.0), conv)
+}
+
+#[test]
+fn dense_conv3x3_matches_composed_forward_and_backward() {
+    // [B, C_in, C_out, H, W]: one image (products one after another), a batch
+    // (images in parallel), a single row and a single column, one large enough for
+    // gemm's own threads, the patch embedding's 3 inputs, one in several tiles.
+    for (dims, with_bias) in [
+        ([1, 5, 7, 9, 6], true),
+        ([3, 4, 6, 7, 11], false),
+        ([2, 3, 2, 1, 9], true),
+        ([2, 2, 3, 8, 1], false),
+        ([1, 32, 24, 40, 36], true),
+        ([4, 3, 16, 12, 12], false),
+        // Unfolded in tiles of 9 rows (2^19 values / (9 · 64 · 100)), the last one 5 rows.
+        ([2, 64, 8, 50, 100], true),
+    ] {
+        let what = format!("conv3x3 {dims:?} bias={with_bias}");
+        let fused = dense_conv_grads::<AD>(dims, with_bias, fused::conv3x3);
+        let reference = dense_conv_grads::<AD>(dims, with_bias, composed::conv3x3);
+        assert_affine_close(&what, &fused, &reference, with_bias);
+    }
+}
+
+/// With an input that needs no gradient (the image into the patch embedding) the
+/// weight and bias gradients are unchanged.
+#[test]
+fn dense_conv3x3_weight_gradients_without_input_gradient() {
+    fn grads(conv: impl Fn(Tensor<AD, 4>, Tensor<AD, 4>, Option<Tensor<AD, 1>>) -> Tensor<AD, 4>) -> [Vec<f32>; 2] {
+        let x = tensor::<AD, 4>([2, 3, 10, 7], 55, -1.0, 1.0);
+        let w = tensor::<AD, 4>([5, 3, 3, 3], 56, -1.0, 1.0).require_grad();
+        let b = tensor::<AD, 1>([5], 57, -0.5, 0.5).require_grad();
+        let r = tensor::<AD, 4>([2, 5, 10, 7], 58, -1.0, 1.0);
+        let grads = (conv(x.clone(), w.clone(), Some(b.clone())) * r).sum().backward();
+        assert!(x.grad(&grads).is_none(), "an untracked input got a gradient");
+        [vec(w.grad(&grads).expect("dw")), vec(b.grad(&grads).expect("db"))]
+    }
+    let [dw, db] = grads(fused::conv3x3);
+    let [want_dw, want_db] = grads(composed::conv3x3);
+    assert_close("conv3x3 untracked input: dw", &dw, &want_dw, 1e-5);
+    assert_close("conv3x3 untracked input: db", &db, &want_db, 1e-5);
+}
+
+/// The trait's default dense 3×3 gradients (NdArray) against autodiff of the composed op.
+#[test]
+fn default_conv3x3_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(x: Tensor<ND, 4>, w: Tensor<ND, 4>, b: Option<Tensor<ND, 1>>) -> Tensor<ND, 4> {
+        let p1 = |t: Tensor<ND, 1>| t.into_primitive().tensor();
+        let out = <ND as FusedOps>::conv3x3(x.into_primitive().tensor(), w.into_primitive().tensor(), b.map(p1));
+        Tensor::from_primitive(TensorPrimitive::Float(out))
+    }
+    for with_bias in [true, false] {
+        let got = dense_conv_grads::<ND>([2, 3, 4, 5, 7], with_bias, via_trait);
+        let want = dense_conv_grads::<ND>([2, 3, 4, 5, 7], with_bias, composed::conv3x3);
+        assert_affine_close("default conv3x3", &got, &want, with_bias);
     }
 }
 
@@ -259,6 +379,65 @@ fn default_pointwise_backward_matches_autodiff() {
         if let (Some(a), Some(b)) = (&got.3, &want.3) {
             assert_close("default db", a, b, 1e-5);
         }
+    }
+}
+
+/// Gradients `(y, dx, dw, db)` of `sum(linear(x, w, b) * r)` for a Linear over the
+/// last axis of `x: [B, n, K]`; `transposed` builds `x` as `[B, K, n]` and swaps
+/// it (a strided input, as the token mixers had).
+fn token_linear_grads<B: burn::tensor::backend::AutodiffBackend>(
+    [batch, n, k, out]: [usize; 4],
+    with_bias: bool,
+    transposed: bool,
+    linear: impl Fn(Tensor<B, 3>, Tensor<B, 2>, Option<Tensor<B, 1>>) -> Tensor<B, 3>,
+) -> AffineGrads {
+    let x = if transposed {
+        tensor::<B, 3>([batch, k, n], 71, -1.0, 1.0)
+    } else {
+        tensor::<B, 3>([batch, n, k], 71, -1.0, 1.0)
+    };
+    let w = tensor::<B, 2>([k, out], 72, -1.0, 1.0);
+    let b = with_bias.then(|| tensor::<B, 1>([out], 73, -0.5, 0.5));
+    let r = tensor::<B, 3>([batch, n, out], 74, -1.0, 1.0);
+    let op = |x: Tensor<B, 3>, w, b| linear(if transposed { x.swap_dims(1, 2) } else { x }, w, b);
+    affine_grads(x, w, b, r, op)
+}
+
+#[test]
+fn token_linear_matches_composed_forward_and_backward() {
+    // [B, n, K, N]: the mixers' sizes, odd ones, one token, a strided input, one
+    // large enough for gemm's own threads.
+    for (dims, with_bias, transposed) in [
+        ([4, 16, 128, 256], true, false),
+        ([3, 5, 7, 2], false, false),
+        ([2, 1, 9, 4], true, false),
+        ([4, 16, 16, 8], true, true),
+        ([2, 128, 96, 64], false, false),
+    ] {
+        let what = format!("token_linear {dims:?} bias={with_bias} transposed={transposed}");
+        let fused = token_linear_grads::<AD>(dims, with_bias, transposed, fused::token_linear);
+        let reference = token_linear_grads::<AD>(dims, with_bias, transposed, burn::tensor::module::linear);
+        assert_affine_close(&what, &fused, &reference, with_bias);
+    }
+}
+
+/// The trait's default token Linear gradients (NdArray) against autodiff of burn's `linear`.
+#[test]
+fn default_token_linear_backward_matches_autodiff() {
+    type ND = Autodiff<NdArray>;
+    fn via_trait(x: Tensor<ND, 3>, w: Tensor<ND, 2>, b: Option<Tensor<ND, 1>>) -> Tensor<ND, 3> {
+        let [bs, n, k] = x.dims();
+        let p1 = |t: Tensor<ND, 1>| t.into_primitive().tensor();
+        let x2 = x.reshape([bs * n, k]).into_primitive().tensor();
+        let out = <ND as FusedOps>::token_linear(x2, w.into_primitive().tensor(), b.map(p1));
+        let y: Tensor<ND, 2> = Tensor::from_primitive(TensorPrimitive::Float(out));
+        let o = y.dims()[1];
+        y.reshape([bs, n, o])
+    }
+    for with_bias in [true, false] {
+        let got = token_linear_grads::<ND>([2, 5, 4, 3], with_bias, false, via_trait);
+        let want = token_linear_grads::<ND>([2, 5, 4, 3], with_bias, false, burn::tensor::module::linear);
+        assert_affine_close("default token_linear", &got, &want, with_bias);
     }
 }
 

@@ -18,7 +18,9 @@ use super::FusedOps;
 enum Affine {
     ChannelNorm,
     DepthwiseConv3x3,
+    Conv3x3,
     Pointwise,
+    TokenLinear,
 }
 
 /// Backward step of an [`Affine`] operation; `N` is 3 with a bias, 2 without.
@@ -32,19 +34,24 @@ impl<B: FusedOps, const N: usize> Backward<B, N> for AffineBackward<B, N> {
     fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let grad = grads.consume::<B>(&ops.node);
         let (x, weight) = ops.state;
-        let (dx, dw, db) = match self.0 {
-            Affine::ChannelNorm => B::channel_norm_backward(x, weight, N == 3, grad),
-            Affine::DepthwiseConv3x3 => B::depthwise_conv3x3_backward(x, weight, N == 3, grad),
-            Affine::Pointwise => B::pointwise_backward(x, weight, N == 3, grad),
-        };
         let mut parents = ops.parents.into_iter();
-        if let Some(node) = parents.next().flatten() {
+        let (px, pw, pb) = (parents.next().flatten(), parents.next().flatten(), parents.next().flatten());
+        let with = |(dx, dw, db)| (Some(dx), dw, db);
+        let (dx, dw, db) = match self.0 {
+            Affine::ChannelNorm => with(B::channel_norm_backward(x, weight, N == 3, grad)),
+            Affine::DepthwiseConv3x3 => with(B::depthwise_conv3x3_backward(x, weight, N == 3, grad)),
+            // The input gradient only when the input is tracked (not for the image).
+            Affine::Conv3x3 => B::conv3x3_backward(x, weight, N == 3, px.is_some(), grad),
+            Affine::Pointwise => with(B::pointwise_backward(x, weight, N == 3, grad)),
+            Affine::TokenLinear => with(B::token_linear_backward(x, weight, N == 3, grad)),
+        };
+        if let (Some(node), Some(dx)) = (px, dx) {
             grads.register::<B>(node.id, dx);
         }
-        if let Some(node) = parents.next().flatten() {
+        if let Some(node) = pw {
             grads.register::<B>(node.id, dw);
         }
-        if let (Some(node), Some(db)) = (parents.next().flatten(), db) {
+        if let (Some(node), Some(db)) = (pb, db) {
             grads.register::<B>(node.id, db);
         }
     }
@@ -89,6 +96,22 @@ impl<B: FusedOps> Backward<B, 2> for MdtaCoreBackward<B> {
         }
         if let Some(node) = p2 {
             grads.register::<B>(node.id, dt);
+        }
+    }
+}
+
+/// Backward step of the GELU; the state is its input.
+#[derive(Debug)]
+struct GeluBackward<B>(PhantomData<B>);
+
+impl<B: FusedOps> Backward<B, 1> for GeluBackward<B> {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let [parent] = ops.parents;
+        if let Some(node) = parent {
+            grads.register::<B>(node.id, B::gelu_exact_backward(ops.state, grad));
         }
     }
 }
@@ -161,12 +184,24 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         affine::<B, C>(Affine::DepthwiseConv3x3, x, weight, bias, B::depthwise_conv3x3)
     }
 
+    fn conv3x3(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: Option<FloatTensor<Self>>) -> FloatTensor<Self> {
+        affine::<B, C>(Affine::Conv3x3, x, weight, bias, B::conv3x3)
+    }
+
     fn pointwise(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: Option<FloatTensor<Self>>,
     ) -> FloatTensor<Self> {
         affine::<B, C>(Affine::Pointwise, x, weight, bias, B::pointwise)
+    }
+
+    fn token_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        affine::<B, C>(Affine::TokenLinear, x, weight, bias, B::token_linear)
     }
 
     fn gelu_gate(x1: FloatTensor<Self>, x2: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -188,6 +223,16 @@ impl<B: FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
                 prep.finish((qkv.primitive, temperature.primitive, heads), out)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::mdta_core(qkv.primitive, temperature.primitive, heads)),
+        }
+    }
+
+    fn gelu_exact(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match GeluBackward::<B>(PhantomData).prepare::<C>([x.node.clone()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let y = B::gelu_exact(x.primitive.clone());
+                prep.finish(x.primitive, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::gelu_exact(x.primitive)),
         }
     }
 

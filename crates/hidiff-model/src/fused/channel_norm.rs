@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 
+use super::output;
 use super::simd::wide;
 
 /// The eps of every LayerNorm of HI-Diff.
@@ -78,14 +79,13 @@ fn planes_per_task(pixels: usize) -> usize {
 pub fn forward(x: &[f32], d: Dims, weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     assert_eq!(x.len(), d.batch * d.channels * d.pixels, "channel_norm: data does not match {d:?}");
     let (mean, rstd) = stats(x, d);
-    let mut y = vec![0f32; x.len()];
-    y.par_chunks_mut(d.pixels).with_min_len(planes_per_task(d.pixels)).enumerate().for_each(|(i, yp)| {
+    output::par_chunks(x.len(), d.pixels, planes_per_task(d.pixels), |i, yp| {
         let (b, c) = (i / d.channels, i % d.channels);
         let xp = &x[i * d.pixels..][..d.pixels];
         let (m, r) = (&mean[b * d.pixels..][..d.pixels], &rstd[b * d.pixels..][..d.pixels]);
         normalize_plane(yp, xp, m, r, weight[c], bias.map(|b| b[c]));
-    });
-    y
+    })
+    .0
 }
 
 wide! {
@@ -154,26 +154,20 @@ pub fn backward(
             s2.iter_mut().zip(r.iter()).for_each(|(a, r)| *a *= r * inv_c);
         });
     });
-    let mut dx = vec![0f32; x.len()];
     let task = planes_per_task(d.pixels);
     // BiasFree's dw uses x r where WithBias uses (x - mean) r: a zero "mean" plane.
     let zeros = vec![0f32; if with_bias { 0 } else { d.pixels }];
     // Per plane: dx, and the plane's share of dw and db.
-    let sums: Vec<(f64, f64)> = dx
-        .par_chunks_mut(d.pixels)
-        .with_min_len(task)
-        .enumerate()
-        .map(|(i, dxp)| {
-            let (b, c) = (i / d.channels, i % d.channels);
-            let xp = &x[i * d.pixels..][..d.pixels];
-            let gp = &dy[i * d.pixels..][..d.pixels];
-            let sl = b * d.pixels..(b + 1) * d.pixels;
-            let (m, r, s1, s2) = (&mean[sl.clone()], &rstd[sl.clone()], &s1[sl.clone()], &s2[sl]);
-            input_gradient(dxp, [xp, gp, m, r, s1, s2], weight[c]);
-            let m = if with_bias { m } else { &zeros[..] };
-            plane_sums(gp, xp, m, r)
-        })
-        .collect();
+    let (dx, sums) = output::par_chunks(x.len(), d.pixels, task, |i, dxp| {
+        let (b, c) = (i / d.channels, i % d.channels);
+        let xp = &x[i * d.pixels..][..d.pixels];
+        let gp = &dy[i * d.pixels..][..d.pixels];
+        let sl = b * d.pixels..(b + 1) * d.pixels;
+        let (m, r, s1, s2) = (&mean[sl.clone()], &rstd[sl.clone()], &s1[sl.clone()], &s2[sl]);
+        input_gradient(dxp, [xp, gp, m, r, s1, s2], weight[c]);
+        let m = if with_bias { m } else { &zeros[..] };
+        plane_sums(gp, xp, m, r)
+    });
     let mut dw = vec![0f64; d.channels];
     let mut db = vec![0f64; d.channels];
     for (i, (w, b)) in sums.into_iter().enumerate() {

@@ -7,7 +7,6 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{activation::softmax, backend::Backend, Tensor};
 
 use crate::layer_norm::{normalize_axis, EPS};
-use crate::ops::gelu;
 
 /// Channel LayerNorm of an NCHW tensor, `WithBias` when `bias` is given.
 ///
@@ -46,6 +45,20 @@ pub fn channel_norm_backward<B: Backend>(
     }
 }
 
+/// The exact (erf) GELU `0.5 x (1 + erf(x / √2))`, written out so that its gradient
+/// is the exact one too (burn 0.21's `gelu` backward uses the tanh approximation).
+pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    let cdf = x.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
+    x * cdf
+}
+
+/// Gradient of [`gelu`]: `dx = grad (Φ(x) + x φ(x))`.
+pub fn gelu_backward<B: Backend, const D: usize>(x: Tensor<B, D>, grad: Tensor<B, D>) -> Tensor<B, D> {
+    let cdf = x.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
+    let pdf = x.clone().square().mul_scalar(-0.5).exp().mul_scalar(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+    grad * (cdf + x * pdf)
+}
+
 /// GDFN's gate `gelu(x1) * x2` with the exact GELU.
 pub fn gelu_gate<B: Backend, const D: usize>(x1: Tensor<B, D>, x2: Tensor<B, D>) -> Tensor<B, D> {
     gelu(x1) * x2
@@ -81,6 +94,25 @@ pub fn depthwise_conv3x3<B: Backend>(
 ) -> Tensor<B, 4> {
     let c = x.dims()[1];
     burn::tensor::module::conv2d(x, weight, bias, depthwise_options(c))
+}
+
+/// The convolution options of a dense 3×3 convolution: stride 1, zero padding 1,
+/// dilation 1, one group.
+pub fn conv3x3_options() -> ConvOptions<2> {
+    ConvOptions::new([1, 1], [1, 1], [1, 1], 1)
+}
+
+/// Dense 3×3 convolution with burn's `conv2d`.
+///
+/// # Shapes
+/// `x: [B, C_in, H, W]`, `weight: [C_out, C_in, 3, 3]`, `bias: [C_out]` → `[B, C_out, H, W]`.
+pub fn conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    burn::tensor::module::conv2d(x, weight, bias, conv3x3_options())
+}
+
+/// `nn.Linear` on tokens with burn's `linear`: `x: [M, K]`, `weight: [K, N]`, `bias: [N]` → `[M, N]`.
+pub fn token_linear<B: Backend>(x: Tensor<B, 2>, weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 2> {
+    burn::tensor::module::linear(x, weight, bias)
 }
 
 /// The pointwise projection `W · x[b] + bias` as a batched matrix product.

@@ -3,9 +3,9 @@
 //! both gradients, on contiguous NCHW `f32` data. Every loop runs along image
 //! rows (vectorisable); rayon splits the `(b, c)` planes.
 
-use rayon::prelude::*;
-
 use super::math::dot;
+use super::output;
+use super::pointwise::sum;
 use super::simd::wide;
 
 /// Minimum number of elements per rayon task.
@@ -84,16 +84,15 @@ fn correlate_plane(input: &[f32], k: &[f32; 9], h: usize, w: usize, out: &mut [f
 pub fn forward(x: &[f32], d: Dims, weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     assert_eq!(x.len(), d.batch * d.channels * d.plane(), "depthwise conv: data does not match {d:?}");
     assert_eq!(weight.len(), d.channels * 9, "depthwise conv: weight does not match {d:?}");
-    let mut y = vec![0f32; x.len()];
-    y.par_chunks_mut(d.plane()).with_min_len(d.planes_per_task()).enumerate().for_each(|(i, yp)| {
+    output::par_chunks(x.len(), d.plane(), d.planes_per_task(), |i, yp| {
         let c = i % d.channels;
         if let Some(b) = bias {
             yp.fill(b[c]);
         }
         let k: &[f32; 9] = weight[c * 9..][..9].try_into().expect("nine taps");
         correlate_plane(&x[i * d.plane()..][..d.plane()], k, d.height, d.width, yp);
-    });
-    y
+    })
+    .0
 }
 
 /// Gradients for the output gradient `dy: [B, C, H, W]`:
@@ -105,35 +104,22 @@ pub fn backward(x: &[f32], d: Dims, weight: &[f32], dy: &[f32]) -> (Vec<f32>, Ve
     assert_eq!(x.len(), d.batch * d.channels * d.plane(), "depthwise conv: data does not match {d:?}");
     assert_eq!(dy.len(), x.len(), "depthwise conv: gradient does not match {d:?}");
     let plane = d.plane();
-    let mut dx = vec![0f32; x.len()];
-    let per_plane: Vec<[f64; 10]> = dx
-        .par_chunks_mut(plane)
-        .with_min_len(d.planes_per_task())
-        .enumerate()
-        .map(|(i, dxp)| {
-            let c = i % d.channels;
-            let mut turned = [0f32; 9];
-            for (t, v) in turned.iter_mut().zip(weight[c * 9..][..9].iter().rev()) {
-                *t = *v;
-            }
-            let g = &dy[i * plane..][..plane];
-            correlate_plane(g, &turned, d.height, d.width, dxp);
-            let xp = &x[i * plane..][..plane];
-            let mut sums = [0f64; 10];
-            for y in 0..d.height {
-                let grow = &g[y * d.width..][..d.width];
-                for ky in 0..3 {
-                    let Some(iy) = (y + ky).checked_sub(1).filter(|iy| *iy < d.height) else { continue };
-                    let taps = row_taps(grow, &xp[iy * d.width..][..d.width]);
-                    for (s, t) in sums[ky * 3..][..3].iter_mut().zip(taps) {
-                        *s += t;
-                    }
-                }
-            }
-            sums[9] = g.iter().map(|v| *v as f64).sum();
-            sums
-        })
-        .collect();
+    let (dx, per_plane) = output::par_chunks(x.len(), plane, d.planes_per_task(), |i, dxp| {
+        let c = i % d.channels;
+        let mut turned = [0f32; 9];
+        for (t, v) in turned.iter_mut().zip(weight[c * 9..][..9].iter().rev()) {
+            *t = *v;
+        }
+        let g = &dy[i * plane..][..plane];
+        correlate_plane(g, &turned, d.height, d.width, dxp);
+        let xp = &x[i * plane..][..plane];
+        let mut sums = [0f64; 10];
+        for ky in 0..3 {
+            sums[ky * 3..][..3].copy_from_slice(&kernel_row_taps(g, xp, ky, d.height, d.width));
+        }
+        sums[9] = sum(g);
+        sums
+    });
     let mut dw = vec![0f64; d.channels * 9];
     let mut db = vec![0f64; d.channels];
     for (i, s) in per_plane.iter().enumerate() {
@@ -144,6 +130,29 @@ pub fn backward(x: &[f32], d: Dims, weight: &[f32], dy: &[f32]) -> (Vec<f32>, Ve
         db[c] += s[9];
     }
     (dx, dw.into_iter().map(|v| v as f32).collect(), db.into_iter().map(|v| v as f32).collect())
+}
+
+/// `dweight[ky][kx] = Σ_{y, x} g[y, x] · x[y + ky - 1, x + kx - 1]` (zero outside)
+/// for kx = 0, 1, 2 over one `h × w` plane: the rows of `g` whose input row
+/// `y + ky - 1` is inside the image as one flat run through [`row_taps`], then the
+/// products that wrapped from one image row to the next taken out again.
+fn kernel_row_taps(g: &[f32], x: &[f32], ky: usize, h: usize, w: usize) -> [f64; 3] {
+    // Output rows y0..y1 read input rows y0 + ky - 1 .. y1 + ky - 1.
+    let (y0, y1) = (1usize.saturating_sub(ky), (h + 1 - ky).min(h));
+    if y1 <= y0 {
+        return [0.0; 3];
+    }
+    let rows = y1 - y0;
+    let gs = &g[y0 * w..y1 * w];
+    let xs = &x[(y0 + ky - 1) * w..(y1 + ky - 1) * w];
+    let mut out = row_taps(gs, xs);
+    // The flat run pairs column 0 of a row with the last column of the row above
+    // (kx = 0) and the last column of a row with column 0 of the next (kx = 2).
+    for j in 1..rows {
+        out[0] -= (gs[j * w] * xs[j * w - 1]) as f64;
+        out[2] -= (gs[j * w - 1] * xs[j * w]) as f64;
+    }
+    out
 }
 
 wide! {

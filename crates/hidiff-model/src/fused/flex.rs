@@ -3,10 +3,13 @@
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::Flex;
-use burn::tensor::ops::ModuleOps;
-use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
+use burn::tensor::ops::{FloatTensorOps, ModuleOps};
+use burn::tensor::{DType, Shape, Tensor, TensorData, TensorMetadata};
 
-use super::{channel_norm, composed, depthwise, float, gelu_gate, mdta_core, pointwise, softmax, FusedOps};
+use super::{
+    channel_norm, composed, conv3x3, depthwise, float, float_flat, gelu, gelu_gate, mdta_core, pointwise, softmax,
+    token_linear, FusedOps,
+};
 
 /// `t` as a contiguous `f32` tensor whose [`FlexTensor::as_slice`] is the data,
 /// or `None` for other float types.
@@ -77,6 +80,28 @@ impl FusedOps for Flex {
         }
     }
 
+    fn gelu_exact(x: FlexTensor) -> FlexTensor {
+        let shape = x.shape();
+        match contiguous_f32(x.clone()) {
+            Some(xc) => tensor(gelu::forward(data(&xc)), shape),
+            None => {
+                let y = composed::gelu::<Flex, 1>(float_flat(x)).into_primitive().tensor();
+                Flex::float_reshape(y, shape)
+            }
+        }
+    }
+
+    fn gelu_exact_backward(x: FlexTensor, grad: FlexTensor) -> FlexTensor {
+        let shape = x.shape();
+        match (contiguous_f32(x.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(gc)) => tensor(gelu::backward(data(&xc), data(&gc)), shape),
+            _ => {
+                let dx = composed::gelu_backward::<Flex, 1>(float_flat(x), float_flat(grad));
+                Flex::float_reshape(dx.into_primitive().tensor(), shape)
+            }
+        }
+    }
+
     fn gelu_gate(x1: FlexTensor, x2: FlexTensor) -> FlexTensor {
         let shape = x1.shape();
         match (contiguous_f32(x1.clone()), contiguous_f32(x2.clone())) {
@@ -95,6 +120,45 @@ impl FusedOps for Flex {
             _ => {
                 let (d1, d2) = composed::gelu_gate_backward::<Flex, 4>(float(x1), float(x2), float(grad));
                 (d1.into_primitive().tensor(), d2.into_primitive().tensor())
+            }
+        }
+    }
+
+    fn conv3x3(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = conv3x3_dims(&xs, &ws);
+        let out = Shape::new([d.batch, d.outputs, d.height, d.width]);
+        match affine_f32(&x, &weight, &bias) {
+            Some((xc, wc, bc)) => tensor(conv3x3::forward(data(&xc), d, data(&wc), bc.as_ref().map(data)), out),
+            None => composed::conv3x3::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+        }
+    }
+
+    fn conv3x3_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        with_bias: bool,
+        with_dx: bool,
+        grad: FlexTensor,
+    ) -> (Option<FlexTensor>, FlexTensor, Option<FlexTensor>) {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = conv3x3_dims(&xs, &ws);
+        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(wc), Some(gc)) => {
+                let (dx, dw, db) = conv3x3::backward(data(&xc), d, data(&wc), data(&gc), with_dx);
+                let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
+                (dx.map(|dx| tensor(dx, xs)), tensor(dw, ws), db)
+            }
+            _ => {
+                let options = composed::conv3x3_options();
+                let dx =
+                    with_dx.then(|| Flex::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()));
+                let dw = Flex::conv2d_weight_backward(x, weight, grad.clone(), options);
+                let db = with_bias.then(|| {
+                    let g: burn::tensor::Tensor<Flex, 4> = float(grad);
+                    g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([d.outputs]).into_primitive().tensor()
+                });
+                (dx, dw, db)
             }
         }
     }
@@ -127,6 +191,41 @@ impl FusedOps for Flex {
                 let (dx, dw, db) =
                     composed::pointwise_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
                 (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
+            }
+        }
+    }
+
+    fn token_linear(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>) -> FlexTensor {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = token_linear_dims(&xs, &ws);
+        let out = Shape::new([d.rows, d.outputs]);
+        match affine_f32(&x, &weight, &bias) {
+            Some((xc, wc, bc)) => tensor(token_linear::forward(data(&xc), d, data(&wc), bc.as_ref().map(data)), out),
+            None => composed::token_linear::<Flex>(float(x), float(weight), bias.map(float)).into_primitive().tensor(),
+        }
+    }
+
+    fn token_linear_backward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        with_bias: bool,
+        grad: FlexTensor,
+    ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+        let (xs, ws) = (x.shape(), weight.shape());
+        let d = token_linear_dims(&xs, &ws);
+        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
+            (Some(xc), Some(wc), Some(gc)) => {
+                let (dx, dw, db) = token_linear::backward(data(&xc), d, data(&wc), data(&gc));
+                let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
+                (tensor(dx, xs), tensor(dw, ws), db)
+            }
+            _ => {
+                let (x, w, g): (Tensor<Flex, 2>, Tensor<Flex, 2>, Tensor<Flex, 2>) =
+                    (float(x), float(weight), float(grad));
+                let dx = g.clone().matmul(w.transpose()).into_primitive().tensor();
+                let dw = x.transpose().matmul(g.clone()).into_primitive().tensor();
+                let db = with_bias.then(|| g.sum_dim(0).reshape([d.outputs]).into_primitive().tensor());
+                (dx, dw, db)
             }
         }
     }
@@ -224,10 +323,22 @@ fn conv_dims(shape: &Shape) -> depthwise::Dims {
     depthwise::Dims { batch: shape[0], channels: shape[1], height: shape[2], width: shape[3] }
 }
 
+/// `x: [B, C_in, H, W]` and `weight: [C_out, C_in, 3, 3]` as the dense 3×3 kernel's sizes.
+fn conv3x3_dims(x: &Shape, weight: &Shape) -> conv3x3::Dims {
+    assert!(x.num_dims() == 4 && weight.num_dims() == 4, "conv3x3: expected [B, C_in, H, W] and [C_out, C_in, 3, 3]");
+    conv3x3::Dims { batch: x[0], inputs: x[1], outputs: weight[0], height: x[2], width: x[3] }
+}
+
 /// `x: [B, C_in, N]` and `weight: [C_out, C_in]` as the pointwise kernel's sizes.
 fn pointwise_dims(x: &Shape, weight: &Shape) -> pointwise::Dims {
     assert!(x.num_dims() == 3 && weight.num_dims() == 2, "pointwise: expected [B, C_in, N] and [C_out, C_in]");
     pointwise::Dims { batch: x[0], inputs: x[1], outputs: weight[0], pixels: x[2] }
+}
+
+/// `x: [M, K]` and `weight: [K, N]` as the token Linear kernel's sizes.
+fn token_linear_dims(x: &Shape, weight: &Shape) -> token_linear::Dims {
+    assert!(x.num_dims() == 2 && weight.num_dims() == 2, "token_linear: expected [M, K] and [K, N]");
+    token_linear::Dims { rows: x[0], inputs: x[1], outputs: weight[1] }
 }
 
 /// `qkv: [B, 3C, N]` with `heads` heads as the MDTA kernel's sizes.

@@ -2,9 +2,8 @@
 //! (`F.gelu(x1) * x2` in Restormer's `FeedForward`, reference 1.2), on contiguous
 //! `f32` data of any shape, in parallel chunks.
 
-use rayon::prelude::*;
-
 use super::math::{normal_cdf, normal_pdf};
+use super::output;
 use super::simd::wide;
 
 /// Elements per rayon task.
@@ -13,9 +12,11 @@ const CHUNK: usize = 8 * 1024;
 /// `y = x1 Φ(x1) x2` element-wise; `x1`, `x2` of equal length.
 pub fn forward(x1: &[f32], x2: &[f32]) -> Vec<f32> {
     assert_eq!(x1.len(), x2.len(), "gelu_gate: the two halves differ in size");
-    let mut y = vec![0f32; x1.len()];
-    y.par_chunks_mut(CHUNK).zip(x1.par_chunks(CHUNK)).zip(x2.par_chunks(CHUNK)).for_each(|((y, a), b)| gate(y, a, b));
-    y
+    output::par_chunks(x1.len(), CHUNK, 1, |i, y| {
+        let r = i * CHUNK..i * CHUNK + y.len();
+        gate(y, &x1[r.clone()], &x2[r]);
+    })
+    .0
 }
 
 wide! {
@@ -32,13 +33,10 @@ fn gate(y: &mut [f32], a: &[f32], b: &[f32]) {
 pub fn backward(x1: &[f32], x2: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>) {
     assert_eq!(x1.len(), x2.len(), "gelu_gate: the two halves differ in size");
     assert_eq!(dy.len(), x1.len(), "gelu_gate: the gradient differs in size");
-    let mut dx1 = vec![0f32; x1.len()];
-    let mut dx2 = vec![0f32; x1.len()];
-    dx1.par_chunks_mut(CHUNK)
-        .zip(dx2.par_chunks_mut(CHUNK))
-        .zip(x1.par_chunks(CHUNK).zip(x2.par_chunks(CHUNK)).zip(dy.par_chunks(CHUNK)))
-        .for_each(|((d1, d2), ((a, b), g))| gate_grad(d1, d2, a, b, g));
-    (dx1, dx2)
+    output::par_chunks2(x1.len(), CHUNK, |i, d1, d2| {
+        let r = i * CHUNK..i * CHUNK + d1.len();
+        gate_grad(d1, d2, &x1[r.clone()], &x2[r.clone()], &dy[r]);
+    })
 }
 
 wide! {

@@ -21,9 +21,9 @@
 #![allow(unsafe_code)]
 
 use gemm::Parallelism;
-use rayon::prelude::*;
 
 use super::math::dot;
+use super::output;
 use super::pointwise::{product, View};
 
 /// `F.normalize`'s eps.
@@ -111,9 +111,8 @@ fn attention(
 pub fn forward(qkv: &[f32], dims: Dims, temperature: &[f32]) -> Vec<f32> {
     dims.check(qkv, temperature);
     let (d, n) = (dims.d(), dims.pixels);
-    let mut out = vec![0f32; dims.batch * dims.channels * n];
     let par = dims.inner();
-    out.par_chunks_mut(d * n).enumerate().for_each(|(i, o)| {
+    output::par_chunks(dims.batch * dims.channels * n, d * n, 1, |i, o| {
         let (b, h) = (i / dims.heads, i % dims.heads);
         let q = &qkv[dims.part(b, 0, h)..];
         let k = &qkv[dims.part(b, 1, h)..];
@@ -121,8 +120,8 @@ pub fn forward(qkv: &[f32], dims: Dims, temperature: &[f32]) -> Vec<f32> {
         let (_, a, _, _) = attention(q, k, [d, n], temperature[h], par);
         // SAFETY: a is d × d, v is d × n (row stride n), o is d × n.
         unsafe { product(o, [d, n, d], View::rows(&a, d), View::rows(v, n), false, par) };
-    });
-    out
+    })
+    .0
 }
 
 /// Gradients for `grad: [B, C, N]`: `(dqkv [B, 3C, N], dtemperature [heads])`.
@@ -130,28 +129,23 @@ pub fn backward(qkv: &[f32], dims: Dims, temperature: &[f32], grad: &[f32]) -> (
     dims.check(qkv, temperature);
     let (d, n, c) = (dims.d(), dims.pixels, dims.channels);
     assert_eq!(grad.len(), dims.batch * c * n, "mdta: gradient does not match {dims:?}");
-    let mut dqkv = vec![0f32; qkv.len()];
     let par = dims.inner();
     // One task per image: its q, k and v gradients are three disjoint C × N blocks.
-    let dt_parts: Vec<Vec<f64>> = dqkv
-        .par_chunks_mut(3 * c * n)
-        .enumerate()
-        .flat_map_iter(|(b, dimage)| {
-            let (dq_all, rest) = dimage.split_at_mut(c * n);
-            let (dk_all, dv_all) = rest.split_at_mut(c * n);
-            let mut dts = Vec::with_capacity(dims.heads);
-            for (h, ((dq, dk), dv)) in
-                dq_all.chunks_mut(d * n).zip(dk_all.chunks_mut(d * n)).zip(dv_all.chunks_mut(d * n)).enumerate()
-            {
-                let q = &qkv[dims.part(b, 0, h)..][..d * n];
-                let k = &qkv[dims.part(b, 1, h)..][..d * n];
-                let v = &qkv[dims.part(b, 2, h)..][..d * n];
-                let g = &grad[(b * c + h * d) * n..][..d * n];
-                dts.push(head_backward([q, k, v, g], [d, n], temperature[h], [dq, dk, dv], par));
-            }
-            std::iter::once(dts)
-        })
-        .collect();
+    let (dqkv, dt_parts) = output::par_chunks(qkv.len(), 3 * c * n, 1, |b, dimage| {
+        let (dq_all, rest) = dimage.split_at_mut(c * n);
+        let (dk_all, dv_all) = rest.split_at_mut(c * n);
+        let mut dts = Vec::with_capacity(dims.heads);
+        for (h, ((dq, dk), dv)) in
+            dq_all.chunks_mut(d * n).zip(dk_all.chunks_mut(d * n)).zip(dv_all.chunks_mut(d * n)).enumerate()
+        {
+            let q = &qkv[dims.part(b, 0, h)..][..d * n];
+            let k = &qkv[dims.part(b, 1, h)..][..d * n];
+            let v = &qkv[dims.part(b, 2, h)..][..d * n];
+            let g = &grad[(b * c + h * d) * n..][..d * n];
+            dts.push(head_backward([q, k, v, g], [d, n], temperature[h], [dq, dk, dv], par));
+        }
+        dts
+    });
     let mut dt = vec![0f64; dims.heads];
     for per_image in dt_parts {
         for (a, v) in dt.iter_mut().zip(per_image) {

@@ -38,14 +38,18 @@ use burn::tensor::{Tensor, TensorMetadata, TensorPrimitive};
 mod autodiff;
 pub mod channel_norm;
 pub mod composed;
+pub mod conv3x3;
 pub mod depthwise;
 mod flex;
+pub mod gelu;
 pub mod gelu_gate;
 pub mod math;
 pub mod mdta_core;
+mod output;
 pub mod pointwise;
 mod simd;
 pub mod softmax;
+pub mod token_linear;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
@@ -116,6 +120,32 @@ pub trait FusedOps: Backend {
         (dx, dw, db)
     }
 
+    /// Dense 3×3 convolution, stride 1, zero padding 1, one group ([`composed::conv3x3`]):
+    /// `x: [B, C_in, H, W]`, `weight: [C_out, C_in, 3, 3]`, `bias: [C_out]` → `[B, C_out, H, W]`.
+    fn conv3x3(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: Option<FloatTensor<Self>>) -> FloatTensor<Self> {
+        composed::conv3x3::<Self>(float(x), float(weight), bias.map(float)).into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::conv3x3`] for `grad: [B, C_out, H, W]`:
+    /// `(dx if with_dx, dweight, dbias if with_bias)`; the default is burn's own conv2d backward.
+    fn conv3x3_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        with_bias: bool,
+        with_dx: bool,
+        grad: FloatTensor<Self>,
+    ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        let options = composed::conv3x3_options();
+        let dx = with_dx.then(|| Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()));
+        let dw = Self::conv2d_weight_backward(x, weight, grad.clone(), options);
+        let db = with_bias.then(|| {
+            let g: Tensor<Self, 4> = float(grad);
+            let c = g.dims()[1];
+            g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
+        });
+        (dx, dw, db)
+    }
+
     /// Pointwise projection `W · x[b] + bias` ([`composed::pointwise`]): a 1×1
     /// convolution or a `Linear` on channel-first data. `x: [B, C_in, N]`,
     /// `weight: [C_out, C_in]`, `bias: [C_out]` → `[B, C_out, N]`.
@@ -137,6 +167,32 @@ pub trait FusedOps: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
         let (dx, dw, db) = composed::pointwise_backward::<Self>(float(x), float(weight), with_bias, float(grad));
         (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
+    }
+
+    /// `nn.Linear` on tokens ([`composed::token_linear`]): `x: [M, K]`, `weight: [K, N]`,
+    /// `bias: [N]` → `[M, N]`.
+    fn token_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        composed::token_linear::<Self>(float(x), float(weight), bias.map(float)).into_primitive().tensor()
+    }
+
+    /// Gradients of [`FusedOps::token_linear`] for `grad: [M, N]`:
+    /// `(dx, dweight, dbias if with_bias)`.
+    fn token_linear_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        with_bias: bool,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
+        let (x, w, g): (Tensor<Self, 2>, Tensor<Self, 2>, Tensor<Self, 2>) = (float(x), float(weight), float(grad));
+        let dx = g.clone().matmul(w.transpose());
+        let dw = x.transpose().matmul(g.clone());
+        let n = g.dims()[1];
+        let db = with_bias.then(|| g.sum_dim(0).reshape([n]).into_primitive().tensor());
+        (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db)
     }
 
     /// MDTA's attention core ([`composed::mdta_core`]): `qkv: [B, 3C, N]`,
@@ -166,6 +222,19 @@ pub trait FusedOps: Backend {
         composed::softmax_middle_backward::<Self>(float(y), float(grad)).into_primitive().tensor()
     }
 
+    /// The exact GELU `x Φ(x)` ([`composed::gelu`]), element-wise on any shape.
+    fn gelu_exact(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let shape = x.shape();
+        Self::float_reshape(composed::gelu::<Self, 1>(float_flat(x)).into_primitive().tensor(), shape)
+    }
+
+    /// Gradient of [`FusedOps::gelu_exact`] for `grad` (the shape of `x`).
+    fn gelu_exact_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        let shape = x.shape();
+        let dx = composed::gelu_backward::<Self, 1>(float_flat(x), float_flat(grad));
+        Self::float_reshape(dx.into_primitive().tensor(), shape)
+    }
+
     /// GDFN's gate `gelu(x1) * x2` ([`composed::gelu_gate`]); `x1`, `x2`: `[B, C, H, W]`.
     fn gelu_gate(x1: FloatTensor<Self>, x2: FloatTensor<Self>) -> FloatTensor<Self> {
         let out = composed::gelu_gate::<Self, 4>(float(x1), float(x2));
@@ -189,6 +258,12 @@ impl FusedOps for burn::backend::NdArray {}
 /// A float primitive as a tensor (the defaults above run on 4-D tensors).
 fn float<B: Backend, const D: usize>(p: FloatTensor<B>) -> Tensor<B, D> {
     Tensor::from_primitive(TensorPrimitive::Float(p))
+}
+
+/// A float primitive of any rank as a 1-D tensor (a reshape, no copy when contiguous).
+fn float_flat<B: Backend>(p: FloatTensor<B>) -> Tensor<B, 1> {
+    let n = p.shape().num_elements();
+    float::<B, 1>(B::float_reshape(p, burn::tensor::Shape::new([n])))
 }
 
 /// Which implementation serves backend `B`.
@@ -246,6 +321,18 @@ pub fn channel_norm<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 1>, bias: Opt
     }
 }
 
+/// The exact (erf) GELU `x Φ(x)`, fused where the backend has the kernel.
+pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    fn on<B: Backend, F: FusedOps, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+        from_fused::<B, F, D>(F::gelu_exact(to_fused::<B, F, D>(x)))
+    }
+    match route::<B>() {
+        Route::Flex => on::<B, Flex, D>(x),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>, D>(x),
+        Route::Composed => composed::gelu(x),
+    }
+}
+
 /// GDFN's gate `gelu(x1) * x2` with the exact GELU, fused where the backend has
 /// the kernel.
 ///
@@ -286,6 +373,28 @@ pub fn depthwise_conv3x3<B: Backend>(
     }
 }
 
+/// Dense 3×3 convolution (stride 1, zero padding 1, one group), fused where the
+/// backend has the kernel.
+///
+/// # Shapes
+/// `x: [B, C_in, H, W]`, `weight: [C_out, C_in, 3, 3]`, `bias: [C_out]` → `[B, C_out, H, W]`.
+pub fn conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+    fn on<B: Backend, F: FusedOps>(x: Tensor<B, 4>, w: Tensor<B, 4>, b: Option<Tensor<B, 1>>) -> Tensor<B, 4> {
+        from_fused::<B, F, 4>(F::conv3x3(to_fused::<B, F, 4>(x), to_fused::<B, F, 4>(w), b.map(to_fused::<B, F, 1>)))
+    }
+    let [co, ci, kh, kw] = weight.dims();
+    assert!(
+        x.dims()[1] == ci && kh == 3 && kw == 3,
+        "conv3x3: weight [{co}, {ci}, {kh}, {kw}] does not fit {:?}",
+        x.dims()
+    );
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x, weight, bias),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
+        Route::Composed => composed::conv3x3(x, weight, bias),
+    }
+}
+
 /// The pointwise projection `W · x[b] + bias` over channel-first data (a 1×1
 /// convolution, or a `Linear` applied to every pixel), fused where the backend
 /// has the kernel.
@@ -303,6 +412,33 @@ pub fn pointwise<B: Backend>(x: Tensor<B, 3>, weight: Tensor<B, 2>, bias: Option
         Route::Flex => on::<B, Flex>(x, weight, bias),
         Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x, weight, bias),
         Route::Composed => composed::pointwise(x, weight, bias),
+    }
+}
+
+/// `nn.Linear` over the last axis of `x` (`x · W + bias`, burn's weight layout),
+/// fused where the backend has the kernel.
+///
+/// # Shapes
+/// `x: [..., K]`, `weight: [K, N]`, `bias: [N]` → `[..., N]`.
+pub fn token_linear<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    weight: Tensor<B, 2>,
+    bias: Option<Tensor<B, 1>>,
+) -> Tensor<B, D> {
+    fn on<B: Backend, F: FusedOps>(x: Tensor<B, 2>, w: Tensor<B, 2>, b: Option<Tensor<B, 1>>) -> Tensor<B, 2> {
+        let out = F::token_linear(to_fused::<B, F, 2>(x), to_fused::<B, F, 2>(w), b.map(to_fused::<B, F, 1>));
+        from_fused::<B, F, 2>(out)
+    }
+    let dims = x.dims();
+    let [k, n] = weight.dims();
+    assert_eq!(dims[D - 1], k, "token_linear: weight [{k}, {n}] does not fit {dims:?}");
+    let m = dims[..D - 1].iter().product();
+    let mut out_dims = dims;
+    out_dims[D - 1] = n;
+    match route::<B>() {
+        Route::Flex => on::<B, Flex>(x.reshape([m, k]), weight, bias).reshape(out_dims),
+        Route::AutodiffFlex => on::<B, Autodiff<Flex>>(x.reshape([m, k]), weight, bias).reshape(out_dims),
+        Route::Composed => burn::tensor::module::linear(x, weight, bias),
     }
 }
 

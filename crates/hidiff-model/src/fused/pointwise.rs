@@ -11,8 +11,8 @@
 //! each pointer addresses (SAFETY notes); [`Dims::check`] asserts them first.
 #![allow(unsafe_code)]
 
+use super::output;
 use gemm::{gemm, Parallelism};
-use rayon::prelude::*;
 
 /// Sizes: `x: [batch, inputs, pixels]`, `W: [outputs, inputs]`.
 #[derive(Clone, Copy, Debug)]
@@ -87,7 +87,27 @@ pub(super) unsafe fn product(
     par: Parallelism,
 ) {
     debug_assert_eq!(dst.len(), m * n);
-    // SAFETY: the caller guarantees the views; `dst` is exactly m × n.
+    // SAFETY: the caller's guarantee; dst rows are n apart.
+    unsafe { product_strided(dst, n, [m, n, k], lhs, rhs, accumulate, par) };
+}
+
+/// [`product`] into the first `n` columns of `m` rows of `dst` that are `dst_rs`
+/// values apart (a block of a wider matrix).
+///
+/// # Safety
+/// `lhs` and `rhs` address `m×k` and `k×n` valid values.
+pub(super) unsafe fn product_strided(
+    dst: &mut [f32],
+    dst_rs: usize,
+    [m, n, k]: [usize; 3],
+    lhs: View,
+    rhs: View,
+    accumulate: bool,
+    par: Parallelism,
+) {
+    assert!(n <= dst_rs || m <= 1, "product: rows of {n} values overlap at stride {dst_rs}");
+    assert!(m == 0 || n == 0 || dst.len() >= (m - 1) * dst_rs + n, "product: destination too short");
+    // SAFETY: the caller guarantees the views; `dst` holds the m rows of n values checked above.
     unsafe {
         gemm(
             m,
@@ -95,7 +115,7 @@ pub(super) unsafe fn product(
             k,
             dst.as_mut_ptr(),
             1,
-            n as isize,
+            dst_rs as isize,
             accumulate,
             lhs.ptr,
             lhs.cs,
@@ -117,7 +137,6 @@ pub(super) unsafe fn product(
 pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     d.check(x, w);
     let (ci, co, n) = (d.inputs, d.outputs, d.pixels);
-    let mut y = vec![0f32; d.batch * co * n];
     let one = |b: usize, yb: &mut [f32], par: Parallelism| {
         if let Some(bias) = bias {
             for (row, v) in yb.chunks_exact_mut(n).zip(bias) {
@@ -130,12 +149,13 @@ pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> 
         unsafe { product(yb, [co, n, ci], lhs, rhs, bias.is_some(), par) };
     };
     if d.across_batch() {
-        y.par_chunks_mut(co * n).enumerate().for_each(|(b, yb)| one(b, yb, Parallelism::None));
+        output::par_chunks(d.batch * co * n, co * n, 1, |b, yb| one(b, yb, Parallelism::None)).0
     } else {
+        let mut y = vec![0f32; d.batch * co * n];
         let par = d.inner(co * ci * n);
         y.chunks_mut(co * n).enumerate().for_each(|(b, yb)| one(b, yb, par));
+        y
     }
-    y
 }
 
 /// Gradients for the output gradient `dy: [B, C_out, N]`:
@@ -145,7 +165,6 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32
     let (ci, co, n) = (d.inputs, d.outputs, d.pixels);
     assert_eq!(dy.len(), d.batch * co * n, "pointwise: gradient does not match {d:?}");
     // dx[b] = Wᵀ · dy[b]: Wᵀ is W with its strides swapped.
-    let mut dx = vec![0f32; x.len()];
     let dx_one = |b: usize, dxb: &mut [f32], par: Parallelism| {
         let lhs = View::transposed(w, ci);
         let rhs = View::rows(&dy[b * co * n..], n);
@@ -159,40 +178,38 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32
         // SAFETY: dy[b] is co × n, x[b]ᵀ is n × ci, dw is co × ci.
         unsafe { product(dw, [co, ci, n], lhs, rhs, accumulate, par) };
     };
+    // db[b] = Σ_pixels dy[b].
+    let db_one = |b: usize| -> Vec<f64> { dy[b * co * n..][..co * n].chunks_exact(n.max(1)).map(sum).collect() };
     let mut dw = vec![0f32; co * ci];
-    if d.across_batch() {
-        dx.par_chunks_mut(ci * n).enumerate().for_each(|(b, dxb)| dx_one(b, dxb, Parallelism::None));
-        let partial: Vec<Vec<f32>> = (0..d.batch)
-            .into_par_iter()
-            .map(|b| {
-                let mut part = vec![0f32; co * ci];
-                dw_one(b, &mut part, false, Parallelism::None);
-                part
-            })
-            .collect();
-        for part in partial {
-            for (a, v) in dw.iter_mut().zip(part) {
-                *a += v;
-            }
+    let mut db = vec![0f64; co];
+    let dx = if d.across_batch() {
+        // One task per image: its dx, and its shares of dw and db.
+        let (dx, parts) = output::par_chunks(x.len(), ci * n, 1, |b, dxb| {
+            dx_one(b, dxb, Parallelism::None);
+            let mut part = vec![0f32; co * ci];
+            dw_one(b, &mut part, false, Parallelism::None);
+            (part, db_one(b))
+        });
+        for (part, dbb) in parts {
+            dw.iter_mut().zip(part).for_each(|(a, v)| *a += v);
+            db.iter_mut().zip(dbb).for_each(|(a, v)| *a += v);
         }
+        dx
     } else {
+        let mut dx = vec![0f32; x.len()];
         let par = d.inner(co * ci * n);
         dx.chunks_mut(ci * n).enumerate().for_each(|(b, dxb)| dx_one(b, dxb, par));
         for b in 0..d.batch {
             dw_one(b, &mut dw, b > 0, par);
+            db.iter_mut().zip(db_one(b)).for_each(|(a, v)| *a += v);
         }
-    }
-    let mut db = vec![0f64; co];
-    for dyb in dy.chunks_exact(co * n) {
-        for (s, row) in db.iter_mut().zip(dyb.chunks_exact(n)) {
-            *s += sum(row);
-        }
-    }
+        dx
+    };
     (dx, dw, db.into_iter().map(|v| v as f32).collect())
 }
 
 /// `Σ v` in eight `f32` lanes (vectorisable), returned in `f64`.
-fn sum(v: &[f32]) -> f64 {
+pub(super) fn sum(v: &[f32]) -> f64 {
     let mut lanes = [0f32; 8];
     for c in v.chunks_exact(8) {
         for l in 0..8 {

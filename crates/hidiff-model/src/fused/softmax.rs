@@ -6,9 +6,8 @@
 //! Forward: `y = exp(x - max) / Σ exp(x - max)` per `(outer, inner)` column.
 //! Backward: `dx = y (dy - Σ dy y)`, from the output alone.
 
-use rayon::prelude::*;
-
 use super::math::exp;
+use super::output;
 use super::simd::wide;
 
 /// Sizes: `[outer, len, inner]`, the softmax over `len`.
@@ -31,12 +30,10 @@ impl Dims {
 /// Forward pass.
 pub fn forward(x: &[f32], d: Dims) -> Vec<f32> {
     assert_eq!(x.len(), d.outer * d.block(), "softmax: data does not match {d:?}");
-    let mut y = vec![0f32; x.len()];
     if d.block() == 0 {
-        return y;
+        return vec![0f32; x.len()];
     }
-    y.par_chunks_mut(d.block()).zip(x.par_chunks(d.block())).for_each(|(y, x)| block_forward(y, x, d.inner));
-    y
+    output::par_chunks(x.len(), d.block(), 1, |i, y| block_forward(y, &x[i * d.block()..][..d.block()], d.inner)).0
 }
 
 wide! {
@@ -70,14 +67,14 @@ fn block_forward(y: &mut [f32], x: &[f32], inner: usize) {
 pub fn backward(y: &[f32], dy: &[f32], d: Dims) -> Vec<f32> {
     assert_eq!(y.len(), d.outer * d.block(), "softmax: data does not match {d:?}");
     assert_eq!(dy.len(), y.len(), "softmax: gradient does not match {d:?}");
-    let mut dx = vec![0f32; y.len()];
     if d.block() == 0 {
-        return dx;
+        return vec![0f32; y.len()];
     }
-    dx.par_chunks_mut(d.block())
-        .zip(y.par_chunks(d.block()).zip(dy.par_chunks(d.block())))
-        .for_each(|(dx, (y, g))| block_backward(dx, y, g, d.inner));
-    dx
+    let block = d.block();
+    output::par_chunks(y.len(), block, 1, |i, dx| {
+        block_backward(dx, &y[i * block..][..block], &dy[i * block..][..block], d.inner)
+    })
+    .0
 }
 
 wide! {
