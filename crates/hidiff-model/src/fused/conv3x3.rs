@@ -27,7 +27,7 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::output;
-use super::pointwise::{product, product_strided, sum, View};
+use super::pointwise::{across_batch, parallelism, product, product_strided, sum, View};
 
 /// Sizes: `x: [batch, inputs, height, width]`, `W: [outputs, inputs, 3, 3]`.
 #[derive(Clone, Copy, Debug)]
@@ -44,9 +44,6 @@ pub struct Dims {
     pub width: usize,
 }
 
-/// Below this many multiply-adds per image one thread does the product.
-const PARALLEL_FLOPS: usize = 1 << 20;
-
 impl Dims {
     fn pixels(&self) -> usize {
         self.height * self.width
@@ -62,19 +59,9 @@ impl Dims {
         assert_eq!(w.len(), self.outputs * self.taps(), "conv3x3: weight does not match {self:?}");
     }
 
-    /// Whether images run in parallel (each product on one thread).
-    fn across_batch(&self) -> bool {
-        self.batch >= rayon::current_num_threads() && rayon::current_num_threads() > 1
-    }
-
-    /// Parallelism inside one product when the images run one after another.
+    /// Parallelism inside one image's product when the images run one after another.
     fn inner(&self) -> Parallelism {
-        let flops = self.outputs * self.taps() * self.pixels();
-        if flops >= PARALLEL_FLOPS && rayon::current_num_threads() > 1 {
-            Parallelism::Rayon(0)
-        } else {
-            Parallelism::None
-        }
+        parallelism(self.outputs * self.taps() * self.pixels())
     }
 }
 
@@ -154,7 +141,7 @@ pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> 
             unsafe { product_strided(&mut yb[rows.start * d.width..], n, [co, len, k], lhs, rhs, bias.is_some(), par) };
         }
     };
-    if d.across_batch() {
+    if across_batch(d.batch) {
         output::par_chunks(d.batch * co * n, co * n, 1, |b, yb| one(b, yb, Parallelism::None)).0
     } else {
         let mut y = vec![0f32; d.batch * co * n];
@@ -207,7 +194,7 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32], with_dx: bool) -> (Op
     let mut dw = vec![0f32; co * k];
     let mut db = vec![0f64; co];
     if n > 0 && co > 0 && k > 0 {
-        if d.across_batch() {
+        if across_batch(d.batch) {
             // One task per image: its shares of dw and db.
             let partial: Vec<(Vec<f32>, Vec<f64>)> = (0..d.batch)
                 .into_par_iter()

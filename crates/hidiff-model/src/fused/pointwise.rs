@@ -27,27 +27,30 @@ pub struct Dims {
     pub pixels: usize,
 }
 
-/// Below this many multiply-adds per batch item one thread does the product.
+/// Below this many multiply-adds one thread does a product.
 const PARALLEL_FLOPS: usize = 1 << 20;
+
+/// gemm's parallelism for one product of `flops` multiply-adds (the products of
+/// this module, [`super::conv3x3`] and [`super::token_linear`]): its own rayon
+/// threads from [`PARALLEL_FLOPS`] on, one thread below.
+pub(super) fn parallelism(flops: usize) -> Parallelism {
+    if flops >= PARALLEL_FLOPS && rayon::current_num_threads() > 1 {
+        Parallelism::Rayon(0)
+    } else {
+        Parallelism::None
+    }
+}
+
+/// Whether `batch` items run in parallel, each product on one thread: when there
+/// are at least as many items as threads.
+pub(super) fn across_batch(batch: usize) -> bool {
+    batch >= rayon::current_num_threads() && rayon::current_num_threads() > 1
+}
 
 impl Dims {
     fn check(&self, x: &[f32], w: &[f32]) {
         assert_eq!(x.len(), self.batch * self.inputs * self.pixels, "pointwise: data does not match {self:?}");
         assert_eq!(w.len(), self.outputs * self.inputs, "pointwise: weight does not match {self:?}");
-    }
-
-    /// Parallelism inside one product when the batch items run one after another.
-    fn inner(&self, flops: usize) -> Parallelism {
-        if flops >= PARALLEL_FLOPS && rayon::current_num_threads() > 1 {
-            Parallelism::Rayon(0)
-        } else {
-            Parallelism::None
-        }
-    }
-
-    /// Whether batch items run in parallel (each product on one thread).
-    fn across_batch(&self) -> bool {
-        self.batch >= rayon::current_num_threads() && rayon::current_num_threads() > 1
     }
 }
 
@@ -148,11 +151,11 @@ pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> 
         // SAFETY: w is co × ci, x[b] is ci × n, yb is co × n.
         unsafe { product(yb, [co, n, ci], lhs, rhs, bias.is_some(), par) };
     };
-    if d.across_batch() {
+    if across_batch(d.batch) {
         output::par_chunks(d.batch * co * n, co * n, 1, |b, yb| one(b, yb, Parallelism::None)).0
     } else {
         let mut y = vec![0f32; d.batch * co * n];
-        let par = d.inner(co * ci * n);
+        let par = parallelism(co * ci * n);
         y.chunks_mut(co * n).enumerate().for_each(|(b, yb)| one(b, yb, par));
         y
     }
@@ -182,7 +185,7 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32
     let db_one = |b: usize| -> Vec<f64> { dy[b * co * n..][..co * n].chunks_exact(n.max(1)).map(sum).collect() };
     let mut dw = vec![0f32; co * ci];
     let mut db = vec![0f64; co];
-    let dx = if d.across_batch() {
+    let dx = if across_batch(d.batch) {
         // One task per image: its dx, and its shares of dw and db.
         let (dx, parts) = output::par_chunks(x.len(), ci * n, 1, |b, dxb| {
             dx_one(b, dxb, Parallelism::None);
@@ -197,7 +200,7 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32
         dx
     } else {
         let mut dx = vec![0f32; x.len()];
-        let par = d.inner(co * ci * n);
+        let par = parallelism(co * ci * n);
         dx.chunks_mut(ci * n).enumerate().for_each(|(b, dxb)| dx_one(b, dxb, par));
         for b in 0..d.batch {
             dw_one(b, &mut dw, b > 0, par);

@@ -14,7 +14,7 @@
 
 use gemm::Parallelism;
 
-use super::pointwise::{product, View};
+use super::pointwise::{parallelism, product, View};
 
 /// Sizes: `x: [rows, inputs]`, `W: [inputs, outputs]`.
 #[derive(Clone, Copy, Debug)]
@@ -27,9 +27,6 @@ pub struct Dims {
     pub outputs: usize,
 }
 
-/// Below this many multiply-adds one thread does a product.
-const PARALLEL_FLOPS: usize = 1 << 20;
-
 impl Dims {
     fn check(&self, x: &[f32], w: &[f32]) {
         assert_eq!(x.len(), self.rows * self.inputs, "token_linear: data does not match {self:?}");
@@ -37,11 +34,7 @@ impl Dims {
     }
 
     fn par(&self) -> Parallelism {
-        if self.rows * self.inputs * self.outputs >= PARALLEL_FLOPS && rayon::current_num_threads() > 1 {
-            Parallelism::Rayon(0)
-        } else {
-            Parallelism::None
-        }
+        parallelism(self.rows * self.inputs * self.outputs)
     }
 }
 
