@@ -7,6 +7,7 @@ pub mod bench;
 pub mod gpu_check;
 pub mod paper;
 pub mod plot;
+pub mod pool;
 pub mod profile;
 pub mod report;
 pub mod reproduce;

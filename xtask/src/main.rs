@@ -26,6 +26,10 @@ struct Common {
     /// Use this hidiff binary instead of building one in release.
     #[arg(long)]
     hidiff: Option<PathBuf>,
+    /// Training runs at once, each with cores/jobs threads [default: the number of
+    /// cores on the CPU, 1 on a GPU]; 1 trains one run at a time with its output on the terminal.
+    #[arg(long)]
+    jobs: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +145,17 @@ fn check_profile(profile: Profile, targets: &[Target], data: bool, weights: bool
     Ok(())
 }
 
+/// `--jobs`, or its default: every core on the CPU (several single-threaded runs do
+/// more per minute than one multi-threaded run of the quick model), one run on a GPU.
+fn jobs(c: &Common) -> Result<usize> {
+    match c.jobs {
+        Some(0) => bail!("--jobs 0: at least one training run must run at a time"),
+        Some(n) => Ok(n),
+        None if c.device.starts_with("cuda") => Ok(1),
+        None => Ok(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+    }
+}
+
 fn ctx(profile: Profile, data: Option<PathBuf>, weights: Option<PathBuf>, c: &Common) -> Result<Ctx> {
     let root = workspace_root();
     let real_data = data.is_some();
@@ -154,6 +169,7 @@ fn ctx(profile: Profile, data: Option<PathBuf>, weights: Option<PathBuf>, c: &Co
         results: c.out.clone(),
         weights,
         real_data,
+        jobs: jobs(c)?,
     })
 }
 

@@ -32,6 +32,8 @@ pub struct Ctx {
     pub weights: Option<PathBuf>,
     /// Whether `--data` was given by the user (real data) or is the synthetic default.
     pub real_data: bool,
+    /// Training runs at once (`--jobs`, see [`crate::pool`]).
+    pub jobs: usize,
 }
 
 impl Ctx {
@@ -176,6 +178,7 @@ pub fn run_variants(ctx: &Ctx, name: &str, title: &str, variants: &[Variant]) ->
     ]);
     let mut rows = Vec::new();
     let mut out = Vec::new();
+    crate::pool::train_all(ctx, &variants.iter().map(|v| (v.clone(), seed)).collect::<Vec<_>>())?;
     for (i, v) in variants.iter().enumerate() {
         eprintln!("[xtask] variant {}/{}: {}", i + 1, variants.len(), v.name);
         let (run, _) = train_variant(ctx, v, seed)?;

@@ -43,10 +43,36 @@ pub fn build_release(device: &str) -> Result<PathBuf> {
 impl Hidiff {
     /// Runs `hidiff ARGS`, inheriting stdout/stderr; fails with the command line on error.
     pub fn run(&self, args: &[String]) -> Result<()> {
-        let status =
-            Command::new(&self.exe).args(args).status().with_context(|| format!("starting {}", self.exe.display()))?;
+        self.run_with(args, None, None)
+    }
+
+    /// Runs `hidiff ARGS` with `RAYON_NUM_THREADS=threads` when given, its output
+    /// appended to `log` when given (else inherited); a failure names the command
+    /// and ends with the log's last lines.
+    pub fn run_with(&self, args: &[String], threads: Option<usize>, log: Option<&Path>) -> Result<()> {
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(args);
+        if let Some(n) = threads {
+            cmd.env("RAYON_NUM_THREADS", n.to_string());
+        }
+        if let Some(log) = log {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .with_context(|| format!("opening the log {}", log.display()))?;
+            let f2 = f.try_clone().with_context(|| format!("opening the log {}", log.display()))?;
+            cmd.stdout(f).stderr(f2);
+        }
+        let status = cmd.status().with_context(|| format!("starting {}", self.exe.display()))?;
         if !status.success() {
-            bail!("`hidiff {}` failed ({status})", args.join(" "));
+            let tail = log.map_or(String::new(), |l| {
+                let text = std::fs::read_to_string(l).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let last = lines[lines.len().saturating_sub(12)..].join("\n");
+                format!("; its output is in {}, ending:\n{last}", l.display())
+            });
+            bail!("`hidiff {}` failed ({status}){tail}", args.join(" "));
         }
         Ok(())
     }

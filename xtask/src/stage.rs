@@ -3,8 +3,10 @@
 //! of everything that determines the result (the experiment as written, the
 //! resolved model preset, the data set, the stage-1 weights it starts from).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result};
 
@@ -97,6 +99,10 @@ pub struct StageRun {
     pub experiment: PathBuf,
     /// The key of its inputs.
     pub hash: String,
+    /// `<variant> stage <n> seed <s>`, for messages.
+    pub label: String,
+    /// Its training iterations.
+    pub iters: u64,
 }
 
 impl StageRun {
@@ -109,7 +115,7 @@ impl StageRun {
         self.out.join("xtask-done")
     }
     /// Whether a finished run of exactly these inputs is there.
-    fn is_done(&self) -> bool {
+    pub fn is_done(&self) -> bool {
         self.weights().is_file() && std::fs::read_to_string(self.done_marker()).is_ok_and(|s| s.trim() == self.hash)
     }
 }
@@ -210,9 +216,9 @@ pub fn preset_toml(ctx: &Ctx) -> Result<String> {
     Ok(preset_info(ctx)?.model_toml)
 }
 
-/// Trains one stage of `v` with `seed` unless a finished run of the same inputs
-/// exists; resumes an interrupted one. `init`: the stage-1 run a stage 2 starts from.
-pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&StageRun>) -> Result<StageRun> {
+/// Where a stage's run goes and the key of its inputs, with its experiment file
+/// written; nothing is trained. `init`: the stage-1 run a stage 2 starts from.
+pub fn plan_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&StageRun>) -> Result<StageRun> {
     let s = ctx.profile.settings()?;
     let exp = experiment(&s, v, stage, seed, init.map(|r| r.weights()).as_deref())?;
     let text = toml::to_string_pretty(&exp)?;
@@ -226,19 +232,29 @@ pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&S
     std::fs::create_dir_all(&ctx.runs).with_context(|| format!("creating {}", ctx.runs.display()))?;
     let experiment = out.with_extension("toml");
     crate::report::write_atomic(&experiment, text.as_bytes())?;
-    let run = StageRun { out, experiment, hash };
-    if run.is_done() {
-        REUSED.fetch_add(1, Ordering::Relaxed);
-        eprintln!("[xtask] {} stage {stage} seed {seed}: reusing {}", v.name, run.out.display());
-        return Ok(run);
-    }
+    let label = format!("{} stage {stage} seed {seed}", if stage == 1 { v.stage1_name() } else { v.name.clone() });
+    Ok(StageRun { out, experiment, hash, label, iters: if stage == 1 { s.iters_s1 } else { s.iters_s2 } })
+}
+
+/// How a stage's `hidiff train` runs.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// `RAYON_NUM_THREADS` of the process (its default, all cores, when `None`).
+    pub threads: Option<usize>,
+    /// Its output goes to this file (appended) instead of the terminal.
+    pub log: Option<PathBuf>,
+}
+
+/// Runs folders this process trained (found finished again later, they are not "reused").
+fn trained_here() -> &'static Mutex<HashSet<PathBuf>> {
+    static SET: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    SET.get_or_init(Default::default)
+}
+
+/// Trains a planned stage (resuming an interrupted run) and marks it finished; returns
+/// a one-line summary of its validation PSNR and speed.
+pub fn run_stage(ctx: &Ctx, run: &StageRun, how: &Launch) -> Result<String> {
     let resume = run.out.join("checkpoints").is_dir();
-    eprintln!(
-        "[xtask] {} stage {stage} seed {seed}: {} in {}",
-        v.name,
-        if resume { "resuming" } else { "training" },
-        run.out.display()
-    );
     let mut a = args![
         "train",
         "--config",
@@ -253,17 +269,37 @@ pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&S
     if resume {
         a.push("--resume".into());
     }
-    ctx.hidiff.run(&a)?;
+    ctx.hidiff.run_with(&a, how.threads, how.log.as_deref())?;
     TRAINED.fetch_add(1, Ordering::Relaxed);
+    trained_here().lock().map_err(|_| anyhow::anyhow!("a training thread panicked"))?.insert(run.out.clone());
     // The training log is part of the contract: read it typed, so a renamed field fails here.
     let log = hidiff_report::read_train_log(&run.out.join("metrics.jsonl"))?;
-    if let (Some(val), Some(speed)) = (log.last_val(), log.mean_images_per_s()) {
-        eprintln!(
-            "[xtask] {} stage {stage} seed {seed}: validation PSNR {:.2} dB after {} iterations, {speed:.1} images/s",
-            v.name, val.val_psnr, val.iter
-        );
-    }
+    let summary = match (log.last_val(), log.mean_images_per_s()) {
+        (Some(val), Some(speed)) => {
+            format!("validation PSNR {:.2} dB after {} iterations, {speed:.1} images/s", val.val_psnr, val.iter)
+        }
+        _ => "no validation in its log".to_string(),
+    };
     crate::report::write_atomic(&run.done_marker(), format!("{}\n", run.hash).as_bytes())?;
+    Ok(summary)
+}
+
+/// Trains one stage of `v` with `seed` unless a finished run of the same inputs
+/// exists; resumes an interrupted one. `init`: the stage-1 run a stage 2 starts from.
+pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&StageRun>) -> Result<StageRun> {
+    let run = plan_stage(ctx, v, stage, seed, init)?;
+    if run.is_done() {
+        // Trained a moment ago by `crate::pool::train_all`: not a reuse of an earlier run.
+        if !trained_here().lock().is_ok_and(|s| s.contains(&run.out)) {
+            REUSED.fetch_add(1, Ordering::Relaxed);
+            eprintln!("[xtask] {}: reusing {}", run.label, run.out.display());
+        }
+        return Ok(run);
+    }
+    let verb = if run.out.join("checkpoints").is_dir() { "resuming" } else { "training" };
+    eprintln!("[xtask] {}: {verb} in {}", run.label, run.out.display());
+    let summary = run_stage(ctx, &run, &Launch::default())?;
+    eprintln!("[xtask] {}: {summary}", run.label);
     Ok(run)
 }
 

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::args;
 use crate::plot::{log2_errorbar_plot, ErrorSeries, RefLine};
+use crate::pool::train_all;
 use crate::profile::Settings;
 use crate::report::{hardware, write_atomic, Provenance, Table};
 use crate::reproduce::{describe, folder_metrics, info, table1_variants, test, Ctx};
@@ -500,6 +501,7 @@ pub fn table1(ctx: &Ctx) -> Result<()> {
     ctx.ensure_synthetic()?;
     let (input, input_summary) = input_scores(ctx)?;
     let variants = table1_variants();
+    train_all(ctx, &cross(&variants, &s.seeds))?;
     let mut progress = StepClock { start, done: 0, total: (variants.len() + 1) * s.seeds.len() };
     let mut measured = BTreeMap::new();
     for v in &variants {
@@ -610,6 +612,25 @@ pub fn table1(ctx: &Ctx) -> Result<()> {
     write_results(ctx, "table1", &md, &json)
 }
 
+/// The variant of Figure 3's point `t`: the preset's own T is table 1's
+/// `hierarchical` model (its runs are reused), the others retrain stage 2 with `t` steps.
+fn fig3_variant(t: u64, preset_t: u64) -> Result<Variant> {
+    if t == preset_t {
+        return table1_variants().pop().context("the hierarchical variant");
+    }
+    Ok(Variant {
+        name: format!("T{t}"),
+        prior_mode: Some("hierarchical".into()),
+        timesteps: Some(t),
+        ..Default::default()
+    })
+}
+
+/// Every variant with every seed.
+fn cross(variants: &[Variant], seeds: &[u64]) -> Vec<(Variant, u64)> {
+    variants.iter().flat_map(|v| seeds.iter().map(move |&s| (v.clone(), s))).collect()
+}
+
 /// The T values of figure 3 for a profile.
 pub fn fig3_steps(ctx: &Ctx) -> Vec<u64> {
     if ctx.profile == crate::profile::Profile::Smoke {
@@ -630,24 +651,17 @@ pub fn fig3(ctx: &Ctx) -> Result<()> {
     let ts = fig3_steps(ctx);
     let mut progress = StepClock { start, done: 0, total: (ts.len() + 1) * s.seeds.len() };
     let no_prior_v = table1_variants().into_iter().next().context("the no-prior variant")?;
+    let preset_t = preset_info(ctx)?.timesteps as u64;
+    let t_variants = ts.iter().map(|&t| fig3_variant(t, preset_t)).collect::<Result<Vec<_>>>()?;
+    let mut all = vec![no_prior_v.clone()];
+    all.extend(t_variants.iter().cloned());
+    train_all(ctx, &cross(&all, &s.seeds))?;
     let base = measure(ctx, &no_prior_v, &s.seeds, false, &mut progress)?;
     let mut points = Vec::new();
     let mut table =
         Table::new(&["T", "in-distr. PSNR", "Δ vs no-prior [95 % CI]", "shifted PSNR", "Δ vs no-prior [95 % CI]"]);
-    // The preset's own T is table 1's `hierarchical` model: its runs are reused.
-    let preset_t = preset_info(ctx)?.timesteps as u64;
-    for &t in &ts {
-        let v = if t == preset_t {
-            table1_variants().pop().context("the hierarchical variant")?
-        } else {
-            Variant {
-                name: format!("T{t}"),
-                prior_mode: Some("hierarchical".into()),
-                timesteps: Some(t),
-                ..Default::default()
-            }
-        };
-        let m = measure(ctx, &v, &s.seeds, false, &mut progress)?;
+    for (&t, v) in ts.iter().zip(&t_variants) {
+        let m = measure(ctx, v, &s.seeds, false, &mut progress)?;
         let vs = PerSet { test: paired(&m, &base, "test")?, test_shift: paired(&m, &base, "test_shift")? };
         let (a, b) = (m.stats("test"), m.stats("test_shift"));
         table.push(vec![t.to_string(), pm(&a), vs.test.cell(), pm(&b), vs.test_shift.cell()]);

@@ -9,14 +9,19 @@ use xtask::runner::Hidiff;
 use xtask::table1::{Fig3Json, Table1Json, ORACLE};
 
 fn ctx(dir: &std::path::Path, weights: Option<PathBuf>) -> Ctx {
+    ctx_with(dir, weights, PathBuf::from(env!("CARGO_BIN_EXE_hidiff")), 1)
+}
+
+fn ctx_with(dir: &std::path::Path, weights: Option<PathBuf>, exe: PathBuf, jobs: usize) -> Ctx {
     Ctx {
-        hidiff: Hidiff { exe: PathBuf::from(env!("CARGO_BIN_EXE_hidiff")), device: "cpu".into() },
+        hidiff: Hidiff { exe, device: "cpu".into() },
         profile: Profile::Smoke,
         data: dir.join("datasets"),
         runs: dir.join("runs"),
         results: dir.join("results"),
         weights,
         real_data: false,
+        jobs,
     }
 }
 
@@ -27,7 +32,8 @@ fn finite(x: f64) -> bool {
 #[test]
 fn table1_and_fig3_smoke_runs_write_their_results() {
     let dir = tempfile::tempdir().unwrap();
-    let c = ctx(dir.path(), None);
+    // Two training processes at once (the CPU default on 2 cores), each writing a log.
+    let c = ctx_with(dir.path(), None, PathBuf::from(env!("CARGO_BIN_EXE_hidiff")), 2);
     xtask::table1::table1(&c).expect("table1 smoke run");
     let md = std::fs::read_to_string(dir.path().join("results/table1.md")).unwrap();
     for v in ["blurry input", "no-prior", "single-scale", "hierarchical-no-diffusion", "| hierarchical |", ORACLE] {
@@ -68,8 +74,8 @@ fn table1_and_fig3_smoke_runs_write_their_results() {
     let before = std::fs::read_dir(dir.path().join("runs")).unwrap().count();
     xtask::table1::fig3(&c).expect("fig3 smoke run");
     let after = std::fs::read_dir(dir.path().join("runs")).unwrap().count();
-    // New: per seed and T a stage-2 run (+ its experiment file) and a test folder.
-    assert_eq!(after - before, seeds.len() * 2 * 3, "stage 1 and no-prior must be reused");
+    // New: per seed and T a stage-2 run (+ its experiment file and its log) and a test folder.
+    assert_eq!(after - before, seeds.len() * 2 * 4, "stage 1 and no-prior must be reused");
     let f: Fig3Json =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/fig3.json")).unwrap()).unwrap();
     assert_eq!(f.points.iter().map(|p| p.t).collect::<Vec<_>>(), [1, 2]);
@@ -79,6 +85,42 @@ fn table1_and_fig3_smoke_runs_write_their_results() {
     assert!(png.len() > 5_000);
     let svg = std::fs::read_to_string(dir.path().join("results/fig3.svg")).unwrap();
     assert!(svg.contains("PSNR") && svg.contains("blurry input") && svg.contains("no prior"));
+}
+
+#[test]
+fn a_failing_parallel_stage_names_itself_and_its_log_and_marks_nothing_done() {
+    let dir = tempfile::tempdir().unwrap();
+    // A hidiff whose `train` fails after a line of output; everything else is the real one.
+    let fake = dir.path().join("hidiff-failing-train");
+    let real = env!("CARGO_BIN_EXE_hidiff");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = train ]; then echo 'boom: out of patience' >&2; exit 3; fi\nexec {real} \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let c = ctx_with(dir.path(), None, fake, 2);
+    let e = format!("{:#}", xtask::table1::table1(&c).expect_err("every stage fails"));
+    assert!(e.contains("training ") && e.contains(" stage 1 seed "), "{e}");
+    assert!(e.contains("boom: out of patience") && e.contains(".log"), "{e}");
+    // No run is marked finished, so the next call trains them all again.
+    let done: Vec<_> = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("xtask-done").exists())
+        .collect();
+    assert!(done.is_empty(), "{done:?}");
+    // No process was started after the first failure.
+    let logs = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+        .count();
+    // (The second worker may not have started before the first failure.)
+    assert!((1..=2).contains(&logs), "one log per started process: {logs}");
 }
 
 #[test]
