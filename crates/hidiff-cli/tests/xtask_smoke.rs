@@ -96,7 +96,7 @@ fn a_failing_parallel_stage_names_itself_and_its_log_and_marks_nothing_done() {
     std::fs::write(
         &fake,
         format!(
-            "#!/bin/sh\nif [ \"$1\" = train ]; then echo 'boom: out of patience' >&2; exit 3; fi\nexec {real} \"$@\"\n"
+            "#!/bin/sh\nif [ \"$1\" = train ]; then echo 'boom: out of patience' >&2; exit 3; fi\nexec '{real}' \"$@\"\n"
         ),
     )
     .unwrap();
