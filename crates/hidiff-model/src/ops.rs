@@ -24,10 +24,10 @@ pub fn pixel_unshuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
         .reshape([b, c * r * r, h / r, w / r])
 }
 
-/// Exact (erf) GELU, `0.5 x (1 + erf(x / sqrt 2))`, written out so that its
-/// gradient is the exact one too (burn 0.21's `gelu` backward uses the tanh
-/// approximation, an error of ~1e-3 in gradients).
-/// One fused operation where the backend has the kernel ([`crate::fused::gelu`]).
+/// Exact (erf) GELU, `0.5 x (1 + erf(x / sqrt 2))`, with the exact gradient (burn
+/// 0.21's `gelu` backward uses the tanh approximation, an error of ~1e-3 in
+/// gradients): one fused operation where the backend has the kernel, else written
+/// out ([`crate::fused::gelu`]).
 pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
     crate::fused::gelu(x)
 }

@@ -3,8 +3,8 @@
 //! reference in tests) and their gradients in closed form (used by
 //! [`super::FusedOps`]'s default backward methods).
 
-use burn::tensor::ops::ConvOptions;
-use burn::tensor::{activation::softmax, backend::Backend, Tensor};
+use burn::tensor::ops::{ConvOptions, FloatTensor};
+use burn::tensor::{activation::softmax, backend::Backend, Tensor, TensorPrimitive};
 
 use crate::layer_norm::{normalize_axis, EPS};
 
@@ -45,17 +45,27 @@ pub fn channel_norm_backward<B: Backend>(
     }
 }
 
+/// The standard normal CDF `Φ(x) = 0.5 (1 + erf(x / √2))`, element-wise.
+fn normal_cdf<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    x.mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5)
+}
+
+/// The standard normal density `φ(x) = exp(-x² / 2) / √(2π)`, element-wise.
+fn normal_pdf<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    x.square().mul_scalar(-0.5).exp().mul_scalar(1.0 / (2.0 * std::f64::consts::PI).sqrt())
+}
+
 /// The exact (erf) GELU `0.5 x (1 + erf(x / √2))`, written out so that its gradient
 /// is the exact one too (burn 0.21's `gelu` backward uses the tanh approximation).
 pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
-    let cdf = x.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
+    let cdf = normal_cdf(x.clone());
     x * cdf
 }
 
 /// Gradient of [`gelu`]: `dx = grad (Φ(x) + x φ(x))`.
 pub fn gelu_backward<B: Backend, const D: usize>(x: Tensor<B, D>, grad: Tensor<B, D>) -> Tensor<B, D> {
-    let cdf = x.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
-    let pdf = x.clone().square().mul_scalar(-0.5).exp().mul_scalar(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+    let cdf = normal_cdf(x.clone());
+    let pdf = normal_pdf(x.clone());
     grad * (cdf + x * pdf)
 }
 
@@ -70,11 +80,33 @@ pub fn gelu_gate_backward<B: Backend, const D: usize>(
     x2: Tensor<B, D>,
     grad: Tensor<B, D>,
 ) -> (Tensor<B, D>, Tensor<B, D>) {
-    let cdf = x1.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5);
-    let pdf = x1.clone().square().mul_scalar(-0.5).exp().mul_scalar(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+    let cdf = normal_cdf(x1.clone());
+    let pdf = normal_pdf(x1.clone());
     let dx1 = grad.clone() * x2 * (cdf.clone() + x1.clone() * pdf);
     let dx2 = grad * x1 * cdf;
     (dx1, dx2)
+}
+
+/// Gradients of a 3×3 convolution with `options` through burn's own conv2d backward,
+/// on primitives: `(dx if with_dx, dweight, dbias if with_bias)` for `grad: [B, C_out, H, W]`.
+/// The default backward of [`super::FusedOps`]'s convolutions and the fallback of
+/// their kernels.
+pub fn conv2d_backward<B: Backend>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    options: ConvOptions<2>,
+    with_bias: bool,
+    with_dx: bool,
+) -> (Option<FloatTensor<B>>, FloatTensor<B>, Option<FloatTensor<B>>) {
+    let dx = with_dx.then(|| B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()));
+    let dw = B::conv2d_weight_backward(x, weight, grad.clone(), options);
+    let db = with_bias.then(|| {
+        let g: Tensor<B, 4> = Tensor::from_primitive(TensorPrimitive::Float(grad));
+        let c = g.dims()[1];
+        g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
+    });
+    (dx, dw, db)
 }
 
 /// The convolution options of a depthwise 3×3 convolution over `channels`:
@@ -113,6 +145,21 @@ pub fn conv3x3<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, bias: Option<T
 /// `nn.Linear` on tokens with burn's `linear`: `x: [M, K]`, `weight: [K, N]`, `bias: [N]` → `[M, N]`.
 pub fn token_linear<B: Backend>(x: Tensor<B, 2>, weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Tensor<B, 2> {
     burn::tensor::module::linear(x, weight, bias)
+}
+
+/// Gradients of [`token_linear`] for the output gradient `grad: [M, N]`:
+/// `(dx [M, K], dweight [K, N], dbias [N] when with_bias)`.
+pub fn token_linear_backward<B: Backend>(
+    x: Tensor<B, 2>,
+    weight: Tensor<B, 2>,
+    with_bias: bool,
+    grad: Tensor<B, 2>,
+) -> (Tensor<B, 2>, Tensor<B, 2>, Option<Tensor<B, 1>>) {
+    let dx = grad.clone().matmul(weight.transpose());
+    let dw = x.transpose().matmul(grad.clone());
+    let n = grad.dims()[1];
+    let db = with_bias.then(|| grad.sum_dim(0).reshape([n]));
+    (dx, dw, db)
 }
 
 /// The pointwise projection `W · x[b] + bias` as a batched matrix product.

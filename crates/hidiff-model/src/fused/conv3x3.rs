@@ -185,7 +185,7 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32], with_dx: bool) -> (Op
             cols.resize(k * len, 0.0);
             unfold(xb, ci, d.height, d.width, rows.clone(), &mut cols);
             // The tile's columns of dy[b]: co rows of len values, n apart.
-            let lhs = View { ptr: dy[(b * co * n + rows.start * d.width)..].as_ptr(), rs: n as isize, cs: 1 };
+            let lhs = View::rows(&dy[b * co * n + rows.start * d.width..], n);
             // SAFETY: that block of dy[b] is co × len, colsᵀ is len × 9ci, dw is co × 9ci.
             unsafe { product(dw, [co, k, len], lhs, View::transposed(&cols, len), accumulate || t > 0, par) };
         }

@@ -3,8 +3,8 @@
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::Flex;
-use burn::tensor::ops::{FloatTensorOps, ModuleOps};
-use burn::tensor::{DType, Shape, Tensor, TensorData, TensorMetadata};
+use burn::tensor::ops::FloatTensorOps;
+use burn::tensor::{DType, Shape, TensorData, TensorMetadata};
 
 use super::{
     channel_norm, composed, conv3x3, depthwise, float, float_flat, gelu, gelu_gate, mdta_core, pointwise, softmax,
@@ -149,17 +149,7 @@ impl FusedOps for Flex {
                 let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
                 (dx.map(|dx| tensor(dx, xs)), tensor(dw, ws), db)
             }
-            _ => {
-                let options = composed::conv3x3_options();
-                let dx =
-                    with_dx.then(|| Flex::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()));
-                let dw = Flex::conv2d_weight_backward(x, weight, grad.clone(), options);
-                let db = with_bias.then(|| {
-                    let g: burn::tensor::Tensor<Flex, 4> = float(grad);
-                    g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([d.outputs]).into_primitive().tensor()
-                });
-                (dx, dw, db)
-            }
+            _ => composed::conv2d_backward::<Flex>(x, weight, grad, composed::conv3x3_options(), with_bias, with_dx),
         }
     }
 
@@ -220,12 +210,9 @@ impl FusedOps for Flex {
                 (tensor(dx, xs), tensor(dw, ws), db)
             }
             _ => {
-                let (x, w, g): (Tensor<Flex, 2>, Tensor<Flex, 2>, Tensor<Flex, 2>) =
-                    (float(x), float(weight), float(grad));
-                let dx = g.clone().matmul(w.transpose()).into_primitive().tensor();
-                let dw = x.transpose().matmul(g.clone()).into_primitive().tensor();
-                let db = with_bias.then(|| g.sum_dim(0).reshape([d.outputs]).into_primitive().tensor());
-                (dx, dw, db)
+                let (dx, dw, db) =
+                    composed::token_linear_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
+                (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
             }
         }
     }
@@ -305,13 +292,8 @@ impl FusedOps for Flex {
             }
             _ => {
                 let options = composed::depthwise_options(c);
-                let dx = Flex::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
-                let dw = Flex::conv2d_weight_backward(x, weight, grad.clone(), options);
-                let db = with_bias.then(|| {
-                    let g: burn::tensor::Tensor<Flex, 4> = float(grad);
-                    g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
-                });
-                (dx, dw, db)
+                let (dx, dw, db) = composed::conv2d_backward::<Flex>(x, weight, grad, options, with_bias, true);
+                (dx.expect("asked for dx"), dw, db)
             }
         }
     }

@@ -110,14 +110,8 @@ pub trait FusedOps: Backend {
         grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
         let options = composed::depthwise_options(x.shape()[1]);
-        let dx = Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
-        let dw = Self::conv2d_weight_backward(x, weight, grad.clone(), options);
-        let db = with_bias.then(|| {
-            let g: Tensor<Self, 4> = float(grad);
-            let c = g.dims()[1];
-            g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
-        });
-        (dx, dw, db)
+        let (dx, dw, db) = composed::conv2d_backward::<Self>(x, weight, grad, options, with_bias, true);
+        (dx.expect("asked for dx"), dw, db)
     }
 
     /// Dense 3×3 convolution, stride 1, zero padding 1, one group ([`composed::conv3x3`]):
@@ -135,15 +129,7 @@ pub trait FusedOps: Backend {
         with_dx: bool,
         grad: FloatTensor<Self>,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
-        let options = composed::conv3x3_options();
-        let dx = with_dx.then(|| Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()));
-        let dw = Self::conv2d_weight_backward(x, weight, grad.clone(), options);
-        let db = with_bias.then(|| {
-            let g: Tensor<Self, 4> = float(grad);
-            let c = g.dims()[1];
-            g.sum_dim(0).sum_dim(2).sum_dim(3).reshape([c]).into_primitive().tensor()
-        });
-        (dx, dw, db)
+        composed::conv2d_backward::<Self>(x, weight, grad, composed::conv3x3_options(), with_bias, with_dx)
     }
 
     /// Pointwise projection `W · x[b] + bias` ([`composed::pointwise`]): a 1×1
@@ -187,12 +173,8 @@ pub trait FusedOps: Backend {
         with_bias: bool,
         grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, Option<FloatTensor<Self>>) {
-        let (x, w, g): (Tensor<Self, 2>, Tensor<Self, 2>, Tensor<Self, 2>) = (float(x), float(weight), float(grad));
-        let dx = g.clone().matmul(w.transpose());
-        let dw = x.transpose().matmul(g.clone());
-        let n = g.dims()[1];
-        let db = with_bias.then(|| g.sum_dim(0).reshape([n]).into_primitive().tensor());
-        (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db)
+        let (dx, dw, db) = composed::token_linear_backward::<Self>(float(x), float(weight), with_bias, float(grad));
+        (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
     }
 
     /// MDTA's attention core ([`composed::mdta_core`]): `qkv: [B, 3C, N]`,
