@@ -38,11 +38,14 @@ enum State {
 /// are left out.
 fn plan(ctx: &Ctx, wanted: &[(Variant, u64)]) -> Result<Vec<Job>> {
     let mut jobs: Vec<Job> = Vec::new();
-    let mut index: HashMap<PathBuf, usize> = HashMap::new();
-    let mut add = |run: StageRun, parent: Option<usize>, cost: f64, jobs: &mut Vec<Job>| -> usize {
+    // Each run once; a finished one is no job (and no parent to wait for).
+    let mut index: HashMap<PathBuf, Option<usize>> = HashMap::new();
+    let mut add = |run: StageRun, parent: Option<usize>, cost: f64, jobs: &mut Vec<Job>| -> Option<usize> {
         *index.entry(run.out.clone()).or_insert_with(|| {
-            jobs.push(Job { run, parent, cost });
-            jobs.len() - 1
+            (!run.is_done()).then(|| {
+                jobs.push(Job { run, parent, cost });
+                jobs.len() - 1
+            })
         })
     };
     for (v, seed) in wanted {
@@ -51,23 +54,10 @@ fn plan(ctx: &Ctx, wanted: &[(Variant, u64)]) -> Result<Vec<Job>> {
         if v.has_prior() {
             let s2 = plan_stage(ctx, v, 2, *seed, Some(&s1))?;
             let cost = s2.iters as f64 * STAGE2_COST;
-            add(s2, Some(i1), cost, &mut jobs);
+            add(s2, i1, cost, &mut jobs);
         }
     }
-    // Drop the finished ones (a stage 2 whose stage 1 is finished has no parent to wait for).
-    let keep: Vec<bool> = jobs.iter().map(|j| !j.run.is_done()).collect();
-    let mut new_index = vec![None; jobs.len()];
-    let mut left = Vec::new();
-    for (i, j) in jobs.into_iter().enumerate() {
-        if keep[i] {
-            new_index[i] = Some(left.len());
-            left.push(j);
-        }
-    }
-    for j in &mut left {
-        j.parent = j.parent.and_then(|p| new_index[p]);
-    }
-    Ok(left)
+    Ok(jobs)
 }
 
 /// Which ready job to start first: the one most work waits on (its own and its
@@ -102,20 +92,22 @@ pub fn train_all(ctx: &Ctx, wanted: &[(Variant, u64)]) -> Result<()> {
     let (workers, threads) = split(ctx.jobs, cores, jobs.len());
     let total_cost: f64 = jobs.iter().map(|j| j.cost).sum();
     eprintln!(
-        "[xtask] training {} stages, {workers} at a time with {threads} thread{} each (--jobs); \
+        "[xtask] training {} stage{}, {workers} at a time with {threads} thread{} each (--jobs); \
          each one's output goes to its <run>.log",
         jobs.len(),
+        if jobs.len() == 1 { "" } else { "s" },
         if threads == 1 { "" } else { "s" }
     );
     let start = Instant::now();
     struct Shared {
         state: Vec<State>,
-        done_cost: f64,
-        finished: usize,
         error: Option<anyhow::Error>,
     }
-    let shared =
-        Mutex::new(Shared { state: vec![State::Waiting; jobs.len()], done_cost: 0.0, finished: 0, error: None });
+    let shared = Mutex::new(Shared { state: vec![State::Waiting; jobs.len()], error: None });
+    // The work of the jobs in state `s`.
+    let cost_in = |state: &[State], s: State| -> f64 {
+        jobs.iter().zip(state).filter(|(_, &t)| t == s).map(|(j, _)| j.cost).sum()
+    };
     let wake = Condvar::new();
     let poisoned = || anyhow!("a training thread panicked");
     let worker = || -> Result<()> {
@@ -145,7 +137,7 @@ pub fn train_all(ctx: &Ctx, wanted: &[(Variant, u64)]) -> Result<()> {
             };
             let job = &jobs[i];
             let log = job.run.out.with_extension("log");
-            let verb = if job.run.out.join("checkpoints").is_dir() { "resuming" } else { "training" };
+            let verb = if job.run.resumes() { "resuming" } else { "training" };
             eprintln!("[xtask] {}: {verb} in {} (log {})", job.run.label, job.run.out.display(), log.display());
             let t = Instant::now();
             let result = run_stage(ctx, &job.run, &Launch { threads: Some(threads), log: Some(log) });
@@ -153,19 +145,15 @@ pub fn train_all(ctx: &Ctx, wanted: &[(Variant, u64)]) -> Result<()> {
             match result {
                 Ok(summary) => {
                     g.state[i] = State::Done;
-                    g.done_cost += job.cost;
-                    g.finished += 1;
                     // The stages still running count as half done.
-                    let running: f64 =
-                        (0..jobs.len()).filter(|&k| g.state[k] == State::Running).map(|k| jobs[k].cost).sum();
                     let el = start.elapsed().as_secs_f64();
-                    let progress = g.done_cost + running / 2.0;
+                    let progress = cost_in(&g.state, State::Done) + cost_in(&g.state, State::Running) / 2.0;
                     let left = el / progress * (total_cost - progress);
                     eprintln!(
                         "[xtask] {}: {summary}; {:.0} s ({}/{} stages, {el:.0} s elapsed, about {left:.0} s left)",
                         job.run.label,
                         t.elapsed().as_secs_f64(),
-                        g.finished,
+                        g.state.iter().filter(|&&t| t == State::Done).count(),
                         jobs.len()
                     );
                 }

@@ -114,6 +114,10 @@ impl StageRun {
     fn done_marker(&self) -> PathBuf {
         self.out.join("xtask-done")
     }
+    /// Whether an interrupted run is there to resume (it has checkpoints).
+    pub fn resumes(&self) -> bool {
+        self.out.join("checkpoints").is_dir()
+    }
     /// Whether a finished run of exactly these inputs is there.
     pub fn is_done(&self) -> bool {
         self.weights().is_file() && std::fs::read_to_string(self.done_marker()).is_ok_and(|s| s.trim() == self.hash)
@@ -254,7 +258,7 @@ fn trained_here() -> &'static Mutex<HashSet<PathBuf>> {
 /// Trains a planned stage (resuming an interrupted run) and marks it finished; returns
 /// a one-line summary of its validation PSNR and speed.
 pub fn run_stage(ctx: &Ctx, run: &StageRun, how: &Launch) -> Result<String> {
-    let resume = run.out.join("checkpoints").is_dir();
+    let resume = run.resumes();
     let mut a = args![
         "train",
         "--config",
@@ -296,7 +300,7 @@ pub fn train_stage(ctx: &Ctx, v: &Variant, stage: u8, seed: u64, init: Option<&S
         }
         return Ok(run);
     }
-    let verb = if run.out.join("checkpoints").is_dir() { "resuming" } else { "training" };
+    let verb = if run.resumes() { "resuming" } else { "training" };
     eprintln!("[xtask] {}: {verb} in {}", run.label, run.out.display());
     let summary = run_stage(ctx, &run, &Launch::default())?;
     eprintln!("[xtask] {}: {summary}", run.label);
