@@ -84,17 +84,20 @@ fn parse_hw(s: &str) -> Result<[u32; 2]> {
     Ok([u32::try_from(h)?, u32::try_from(w)?])
 }
 
+/// `MIN..MAX` or one value (then both ends), each end read by `one`.
+fn parse_range<T: Copy>(s: &str, one: impl Fn(&str) -> Result<T>) -> Result<[T; 2]> {
+    match s.split_once("..") {
+        Some((lo, hi)) => Ok([one(lo)?, one(hi)?]),
+        None => Ok([one(s)?; 2]),
+    }
+}
+
 impl FromStr for SizeRange {
     type Err = anyhow::Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let range = match s.split_once("..") {
-            Some((lo, hi)) => Self { min: parse_hw(lo)?, max: parse_hw(hi)? },
-            None => {
-                let hw = parse_hw(s)?;
-                Self { min: hw, max: hw }
-            }
-        };
+        let [min, max] = parse_range(s, parse_hw)?;
+        let range = Self { min, max };
         if range.min[0] > range.max[0] || range.min[1] > range.max[1] {
             bail!("size range `{s}` runs backwards");
         }
@@ -117,10 +120,7 @@ impl FromStr for LengthRange {
             }
             Ok(x)
         };
-        let range = match s.split_once("..") {
-            Some((lo, hi)) => [px(lo)?, px(hi)?],
-            None => [px(s)?; 2],
-        };
+        let range = parse_range(s, px)?;
         if range[0] > range[1] {
             bail!("blur length range `{s}` runs backwards");
         }
