@@ -114,6 +114,18 @@ fn tiles(height: usize, tile: usize) -> impl Iterator<Item = Range<usize>> {
     (0..height).step_by(tile).map(move |y0| y0..(y0 + tile).min(height))
 }
 
+/// Unfolds one image `xb: [C_in, H, W]` tile by tile ([`tile_rows`] output rows at a
+/// time) into one reused buffer and calls `f(rows, cols)` with each tile's output
+/// rows and their unfolded input `cols: [9 C_in, rows × W]`.
+fn for_each_tile(xb: &[f32], d: &Dims, mut f: impl FnMut(Range<usize>, &[f32])) {
+    let mut cols = Vec::new();
+    for rows in tiles(d.height, tile_rows(d.inputs, d.width)) {
+        cols.resize(d.taps() * rows.len() * d.width, 0.0);
+        unfold(xb, d.inputs, d.height, d.width, rows.clone(), &mut cols);
+        f(rows, &cols);
+    }
+}
+
 /// Forward pass: `x: [B, C_in, H, W]`, `w: [C_out, C_in, 3, 3]`, `bias: [C_out]`
 /// → `[B, C_out, H, W]`.
 pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
@@ -122,24 +134,19 @@ pub fn forward(x: &[f32], d: Dims, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> 
     if n == 0 || co == 0 {
         return vec![0f32; d.batch * co * n];
     }
-    let tile = tile_rows(ci, d.width);
     let one = |b: usize, yb: &mut [f32], par: Parallelism| {
         if let Some(bias) = bias {
             for (row, v) in yb.chunks_exact_mut(n).zip(bias) {
                 row.fill(*v);
             }
         }
-        let xb = &x[b * ci * n..(b + 1) * ci * n];
-        let mut cols = Vec::new();
-        for rows in tiles(d.height, tile) {
+        for_each_tile(&x[b * ci * n..(b + 1) * ci * n], &d, |rows, cols| {
             let len = rows.len() * d.width;
-            cols.resize(k * len, 0.0);
-            unfold(xb, ci, d.height, d.width, rows.clone(), &mut cols);
-            let (lhs, rhs) = (View::rows(w, k), View::rows(&cols, len));
+            let (lhs, rhs) = (View::rows(w, k), View::rows(cols, len));
             // SAFETY: w is co × 9ci, cols is 9ci × len; the block of yb is co rows of
             // len values, n apart, from the tile's first pixel.
             unsafe { product_strided(&mut yb[rows.start * d.width..], n, [co, len, k], lhs, rhs, bias.is_some(), par) };
-        }
+        });
     };
     if across_batch(d.batch) {
         output::par_chunks(d.batch * co * n, co * n, 1, |b, yb| one(b, yb, Parallelism::None)).0
@@ -176,19 +183,16 @@ pub fn backward(x: &[f32], d: Dims, w: &[f32], dy: &[f32], with_dx: bool) -> (Op
     let transposed = Dims { inputs: co, outputs: ci, ..d };
     let dx = with_dx.then(|| forward(dy, transposed, &flipped(w, d), None));
     // dw += dy[b] · cols(x[b])ᵀ; cols(x[b])ᵀ is cols with its strides swapped.
-    let tile = tile_rows(ci, d.width);
     let dw_one = |b: usize, dw: &mut [f32], accumulate: bool, par: Parallelism| {
-        let xb = &x[b * ci * n..(b + 1) * ci * n];
-        let mut cols = Vec::new();
-        for (t, rows) in tiles(d.height, tile).enumerate() {
+        for_each_tile(&x[b * ci * n..(b + 1) * ci * n], &d, |rows, cols| {
             let len = rows.len() * d.width;
-            cols.resize(k * len, 0.0);
-            unfold(xb, ci, d.height, d.width, rows.clone(), &mut cols);
             // The tile's columns of dy[b]: co rows of len values, n apart.
             let lhs = View::rows(&dy[b * co * n + rows.start * d.width..], n);
+            // The first tile (from row 0) starts dw unless it accumulates across images.
+            let acc = accumulate || rows.start > 0;
             // SAFETY: that block of dy[b] is co × len, colsᵀ is len × 9ci, dw is co × 9ci.
-            unsafe { product(dw, [co, k, len], lhs, View::transposed(&cols, len), accumulate || t > 0, par) };
-        }
+            unsafe { product(dw, [co, k, len], lhs, View::transposed(cols, len), acc, par) };
+        });
     };
     let db_one = |b: usize| -> Vec<f64> { dy[b * co * n..][..co * n].chunks_exact(n).map(sum).collect() };
     let mut dw = vec![0f32; co * k];
