@@ -34,6 +34,24 @@ fn affine_f32(
     Some((contiguous_f32(x.clone())?, contiguous_f32(weight.clone())?, bias))
 }
 
+/// The input, weight and output gradient of an operation's backward as contiguous
+/// `f32` tensors, or `None` when any of them is another float type.
+fn grads_f32(x: &FlexTensor, weight: &FlexTensor, grad: &FlexTensor) -> Option<(FlexTensor, FlexTensor, FlexTensor)> {
+    Some((contiguous_f32(x.clone())?, contiguous_f32(weight.clone())?, contiguous_f32(grad.clone())?))
+}
+
+/// A kernel's `(dx, dweight, dbias)` as tensors of the input's and the weight's
+/// shapes, and `dbias` (one value per output) only when the operation has a bias.
+fn affine_grads(
+    x: Shape,
+    weight: Shape,
+    with_bias: bool,
+    (dx, dw, db): (Vec<f32>, Vec<f32>, Vec<f32>),
+) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+    let outputs = db.len();
+    (tensor(dx, x), tensor(dw, weight), with_bias.then(|| tensor(db, Shape::new([outputs]))))
+}
+
 fn data(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>().expect("fused: contiguous_f32 gives a contiguous f32 tensor")
 }
@@ -67,12 +85,12 @@ impl FusedOps for Flex {
     ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
         let shape = x.shape();
         let c = shape[1];
-        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
-            (Some(xc), Some(wc), Some(gc)) => {
+        match grads_f32(&x, &weight, &grad) {
+            Some((xc, wc, gc)) => {
                 let (dx, dw, db) = channel_norm::backward(data(&xc), dims(&shape), data(&wc), with_bias, data(&gc));
                 (tensor(dx, shape), tensor(dw, Shape::new([c])), db.map(|db| tensor(db, Shape::new([c]))))
             }
-            _ => {
+            None => {
                 let (dx, dw, db) =
                     composed::channel_norm_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
                 (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
@@ -143,13 +161,13 @@ impl FusedOps for Flex {
     ) -> (Option<FlexTensor>, FlexTensor, Option<FlexTensor>) {
         let (xs, ws) = (x.shape(), weight.shape());
         let d = conv3x3_dims(&xs, &ws);
-        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
-            (Some(xc), Some(wc), Some(gc)) => {
+        match grads_f32(&x, &weight, &grad) {
+            Some((xc, wc, gc)) => {
                 let (dx, dw, db) = conv3x3::backward(data(&xc), d, data(&wc), data(&gc), with_dx);
                 let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
                 (dx.map(|dx| tensor(dx, xs)), tensor(dw, ws), db)
             }
-            _ => composed::conv2d_backward::<Flex>(x, weight, grad, composed::conv3x3_options(), with_bias, with_dx),
+            None => composed::conv2d_backward::<Flex>(x, weight, grad, composed::conv3x3_options(), with_bias, with_dx),
         }
     }
 
@@ -171,13 +189,11 @@ impl FusedOps for Flex {
     ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
         let (xs, ws) = (x.shape(), weight.shape());
         let d = pointwise_dims(&xs, &ws);
-        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
-            (Some(xc), Some(wc), Some(gc)) => {
-                let (dx, dw, db) = pointwise::backward(data(&xc), d, data(&wc), data(&gc));
-                let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
-                (tensor(dx, xs), tensor(dw, ws), db)
+        match grads_f32(&x, &weight, &grad) {
+            Some((xc, wc, gc)) => {
+                affine_grads(xs, ws, with_bias, pointwise::backward(data(&xc), d, data(&wc), data(&gc)))
             }
-            _ => {
+            None => {
                 let (dx, dw, db) =
                     composed::pointwise_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
                 (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
@@ -203,13 +219,11 @@ impl FusedOps for Flex {
     ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
         let (xs, ws) = (x.shape(), weight.shape());
         let d = token_linear_dims(&xs, &ws);
-        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
-            (Some(xc), Some(wc), Some(gc)) => {
-                let (dx, dw, db) = token_linear::backward(data(&xc), d, data(&wc), data(&gc));
-                let db = with_bias.then(|| tensor(db, Shape::new([d.outputs])));
-                (tensor(dx, xs), tensor(dw, ws), db)
+        match grads_f32(&x, &weight, &grad) {
+            Some((xc, wc, gc)) => {
+                affine_grads(xs, ws, with_bias, token_linear::backward(data(&xc), d, data(&wc), data(&gc)))
             }
-            _ => {
+            None => {
                 let (dx, dw, db) =
                     composed::token_linear_backward::<Flex>(float(x), float(weight), with_bias, float(grad));
                 (dx.into_primitive().tensor(), dw.into_primitive().tensor(), db.map(|t| t.into_primitive().tensor()))
@@ -284,13 +298,12 @@ impl FusedOps for Flex {
     ) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
         let shape = x.shape();
         let c = shape[1];
-        match (contiguous_f32(x.clone()), contiguous_f32(weight.clone()), contiguous_f32(grad.clone())) {
-            (Some(xc), Some(wc), Some(gc)) => {
-                let (dx, dw, db) = depthwise::backward(data(&xc), conv_dims(&shape), data(&wc), data(&gc));
-                let db = with_bias.then(|| tensor(db, Shape::new([c])));
-                (tensor(dx, shape), tensor(dw, Shape::new([c, 1, 3, 3])), db)
+        match grads_f32(&x, &weight, &grad) {
+            Some((xc, wc, gc)) => {
+                let grads = depthwise::backward(data(&xc), conv_dims(&shape), data(&wc), data(&gc));
+                affine_grads(shape, Shape::new([c, 1, 3, 3]), with_bias, grads)
             }
-            _ => {
+            None => {
                 let options = composed::depthwise_options(c);
                 let (dx, dw, db) = composed::conv2d_backward::<Flex>(x, weight, grad, options, with_bias, true);
                 (dx.expect("asked for dx"), dw, db)
